@@ -1,0 +1,13 @@
+// The subcommands of ml4t-backtest; each registers its options and callback.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ml4t::backtest::cli {
+
+void register_generate(CLI::App& app);
+
+/// Human-readable byte size ("12.3 MB").
+std::string format_bytes(uint64_t bytes);
+
+}  // namespace ml4t::backtest::cli

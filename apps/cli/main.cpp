@@ -1,0 +1,33 @@
+// ml4t-backtest: the command-line tool. Each subcommand lives in its own file and
+// registers itself here; errors become one paragraph on stderr and an exit code
+// (2: usage or config, 1: data or runtime).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "ml4t/backtest/core/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ml4t::backtest;
+  CLI::App app{"ml4t-backtest: event-driven backtests of ML-driven trading strategies"};
+  app.set_version_flag("--version", fmt::format("ml4t-backtest {}", ML4T_VERSION));
+  app.require_subcommand(1);
+  cli::register_generate(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,92 @@
+// Batch: the columnar unit that flows from a feed to the engine. It holds whole
+// timestamp groups (every asset's bar at one timestamp), OHLCV per row, a column per
+// signal/feature field and a context row per group. Missing values are NaN. A feed
+// refills one Batch in place, so steady-state iteration allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "ml4t/backtest/core/schema.hpp"
+#include "ml4t/backtest/core/symbol_table.hpp"
+#include "ml4t/backtest/core/timestamp.hpp"
+
+namespace ml4t::backtest {
+
+inline constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+
+/// One bar's prices and volume.
+struct Bar {
+  double open = kMissing;
+  double high = kMissing;
+  double low = kMissing;
+  double close = kMissing;
+  double volume = kMissing;
+};
+
+/// Columnar storage of whole timestamp groups. Rows are appended in (timestamp,
+/// asset) order; `begin_group` starts the next timestamp.
+class Batch {
+ public:
+  /// The schema and symbol table must outlive the batch (they belong to the feed).
+  Batch(const Schema* schema, const SymbolTable* symbols);
+
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+  Batch(Batch&&) noexcept = default;
+  Batch& operator=(Batch&&) noexcept = default;
+
+  /// Drop all rows and groups, keeping the memory for reuse.
+  void clear();
+  /// Reserve room for `rows` rows and `groups` groups.
+  void reserve(size_t rows, size_t groups);
+
+  /// Start a new timestamp group; its context values start missing. Returns its index.
+  uint32_t begin_group(Timestamp ts);
+  /// Append a bar to the current group; its signal values start missing. Returns its row.
+  uint32_t add_row(AssetId asset, const Bar& bar);
+  void set_signal(uint32_t row, FieldId field, double value) { signals_[field.index][row] = value; }
+  void set_context(uint32_t group, FieldId field, double value) { context_[field.index][group] = value; }
+
+  size_t num_rows() const { return asset_.size(); }
+  size_t num_groups() const { return group_timestamp_.size(); }
+  bool empty() const { return asset_.empty(); }
+
+  /// Rows [group_begin(g), group_end(g)) belong to group g.
+  uint32_t group_begin(uint32_t group) const { return group_begin_[group]; }
+  uint32_t group_end(uint32_t group) const {
+    return group + 1 < group_begin_.size() ? group_begin_[group + 1] : static_cast<uint32_t>(asset_.size());
+  }
+  Timestamp group_timestamp(uint32_t group) const { return group_timestamp_[group]; }
+
+  std::span<const AssetId> asset() const { return asset_; }
+  std::span<const double> open() const { return open_; }
+  std::span<const double> high() const { return high_; }
+  std::span<const double> low() const { return low_; }
+  std::span<const double> close() const { return close_; }
+  std::span<const double> volume() const { return volume_; }
+  /// The values of one signal field, one per row.
+  std::span<const double> signal_column(FieldId field) const { return signals_[field.index]; }
+  /// The values of one context field, one per group.
+  std::span<const double> context_column(FieldId field) const { return context_[field.index]; }
+
+  const Schema& schema() const { return *schema_; }
+  const SymbolTable& symbols() const { return *symbols_; }
+  //! Column-major signal matrix and context matrix, for the views.
+  const std::vector<std::vector<double>>& signal_matrix() const { return signals_; }
+  const std::vector<std::vector<double>>& context_matrix() const { return context_; }
+
+ private:
+  const Schema* schema_;
+  const SymbolTable* symbols_;
+  std::vector<Timestamp> group_timestamp_;
+  std::vector<uint32_t> group_begin_;
+  std::vector<AssetId> asset_;
+  std::vector<double> open_, high_, low_, close_, volume_;
+  std::vector<std::vector<double>> signals_;  //!< [field][row]
+  std::vector<std::vector<double>> context_;  //!< [field][group]
+};
+
+}  // namespace ml4t::backtest

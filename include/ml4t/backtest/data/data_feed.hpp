@@ -1,0 +1,69 @@
+// DataFeed: the interface the engine reads market data through. A feed yields whole
+// timestamp groups (every asset's bar at one timestamp) in time order, or single
+// events; it owns the Schema (field names -> FieldId) and the SymbolTable.
+#pragma once
+
+#include <iterator>
+#include <optional>
+
+#include "ml4t/backtest/core/market_event.hpp"
+
+namespace ml4t::backtest {
+
+/// A source of market events in (timestamp, asset) order.
+class DataFeed {
+ public:
+  virtual ~DataFeed() = default;
+
+  /// Signal, feature and context field names of every event.
+  virtual const Schema& schema() const = 0;
+  /// The assets seen so far (all of them once the feed is exhausted).
+  virtual const SymbolTable& symbols() const = 0;
+
+  /// The next whole timestamp group, or an invalid group (`!valid()`) at the end. The
+  /// view stays valid until the next call to next_group/next_event. Events of the
+  /// current group not yet taken by next_event are skipped.
+  TimestampGroup next_group();
+  /// The next single event, or nullopt at the end (the reference's get_next_event).
+  std::optional<MarketEvent> next_event();
+  /// True when no event is left. May start reading (it looks ahead one group).
+  bool is_exhausted();
+
+  /// Range-for over single events: `for (const MarketEvent& e : feed)`.
+  class EventIterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = MarketEvent;
+    using difference_type = std::ptrdiff_t;
+    EventIterator() = default;
+    explicit EventIterator(DataFeed* feed) : feed_(feed) { ++*this; }
+    const MarketEvent& operator*() const { return *current_; }
+    const MarketEvent* operator->() const { return &*current_; }
+    EventIterator& operator++() {
+      current_ = feed_->next_event();
+      if (!current_) feed_ = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(const EventIterator& other) const { return feed_ == other.feed_; }
+
+   private:
+    DataFeed* feed_ = nullptr;
+    std::optional<MarketEvent> current_;
+  };
+  EventIterator begin() { return EventIterator(this); }
+  EventIterator end() { return EventIterator(); }
+
+ protected:
+  /// Produce the next group, or an invalid group at the end. Implementations may
+  /// reuse their batch: the previous group's view is dead after this call.
+  virtual TimestampGroup fetch_group() = 0;
+  /// True when fetch_group would return a valid group (may prefetch).
+  virtual bool has_more_groups() = 0;
+
+ private:
+  TimestampGroup current_;
+  uint32_t next_row_ = 0;
+};
+
+}  // namespace ml4t::backtest
