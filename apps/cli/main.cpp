@@ -15,10 +15,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("ml4t-backtest {}", ML4T_VERSION));
   app.require_subcommand(1);
   cli::register_generate(app);
+  cli::register_optimize(app);
+  cli::register_inspect(app);
+  cli::register_run(app);
+  cli::register_validate(app);
+  cli::register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const Interrupted& e) {
+    fmt::print(stderr, "interrupted: {}\n", e.what());
+    return 130;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

@@ -20,6 +20,26 @@ TimestampGroup InMemoryDataFeed::fetch_group() {
   return TimestampGroup(*batch_, next_group_++);
 }
 
+std::unique_ptr<InMemoryDataFeed> InMemoryDataFeed::collect(DataFeed& source) {
+  auto schema = std::make_unique<Schema>(source.schema());
+  auto feed = std::unique_ptr<InMemoryDataFeed>(new InMemoryDataFeed(std::move(schema), std::make_unique<SymbolTable>()));
+  Batch& batch = *feed->batch_;
+  const auto num_signals = static_cast<uint32_t>(feed->schema_->num_signals());
+  const auto num_context = static_cast<uint32_t>(feed->schema_->num_context());
+  for (TimestampGroup group = source.next_group(); group.valid(); group = source.next_group()) {
+    const Batch& from = group.batch();
+    const uint32_t g = batch.begin_group(group.timestamp());
+    for (uint32_t f = 0; f < num_context; ++f) batch.set_context(g, FieldId{f}, from.context_column(FieldId{f})[group.group()]);
+    for (uint32_t row = group.row_begin(); row < group.row_end(); ++row) {
+      const AssetId asset = feed->symbols_->intern(from.symbols().name(from.asset()[row]));
+      const uint32_t r = batch.add_row(asset, Bar{from.open()[row], from.high()[row], from.low()[row], from.close()[row],
+                                                  from.volume()[row]});
+      for (uint32_t f = 0; f < num_signals; ++f) batch.set_signal(r, FieldId{f}, from.signal_column(FieldId{f})[row]);
+    }
+  }
+  return feed;
+}
+
 InMemoryDataFeed::Builder::Builder(std::vector<std::string> signal_names, std::vector<std::string> context_names)
     : schema_(std::move(signal_names), std::move(context_names)) {}
 

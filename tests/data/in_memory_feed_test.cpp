@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "ml4t/backtest/core/error.hpp"
 
 namespace ml4t::backtest {
@@ -65,6 +67,26 @@ TEST(InMemoryDataFeed, RejectsDuplicateBars) {
 TEST(InMemoryDataFeed, RejectsTooManySignalValues) {
   InMemoryDataFeed::Builder builder({"a"});
   EXPECT_THROW(builder.add_bar(Timestamp::parse("2024-01-02"), "X", Bar{}, {1.0, 2.0}), ConfigError);
+}
+
+}  // namespace
+}  // namespace ml4t::backtest
+
+namespace ml4t::backtest {
+namespace {
+
+TEST(InMemoryDataFeed, CollectCopiesRemainingGroups) {
+  auto source = three_bars();
+  source->next_group();  // the first timestamp is consumed already
+  auto copy = InMemoryDataFeed::collect(*source);
+  EXPECT_EQ(copy->schema(), source->schema());
+  ASSERT_EQ(copy->batch().num_groups(), 1u);
+  auto group = copy->next_group();
+  EXPECT_EQ(group.timestamp(), Timestamp::parse("2024-01-03"));
+  EXPECT_EQ(group[0].symbol(), "AAPL");
+  EXPECT_EQ(group[0].close(), 11.5);
+  EXPECT_EQ(group[0].signals().get("ml_pred"), 0.7);
+  EXPECT_TRUE(std::isnan(group.context().get("vix")));
 }
 
 }  // namespace

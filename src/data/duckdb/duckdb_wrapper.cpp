@@ -10,6 +10,8 @@
 
 namespace ml4t::backtest::duck {
 
+static_assert(sizeof(duckdb_string_t) == StringColumn::kRecordSize, "StringColumn assumes DuckDB's 16-byte string_t");
+
 namespace {
 
 [[noreturn]] void fail(std::string_view what, std::string_view context, std::string_view duckdb_message) {

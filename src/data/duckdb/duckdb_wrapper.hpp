@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -72,6 +73,31 @@ class Database {
   _duckdb_database* db_ = nullptr;
 };
 
+/// Inline read access to a flat VARCHAR vector, for hot loops (string_at is a call per
+/// row). DuckDB's string record is 16 bytes: a uint32 length, then the bytes inline when
+/// length <= 12, else a 4-byte prefix and a pointer (checked in the .cpp).
+class StringColumn {
+ public:
+  explicit StringColumn(const void* data) : data_(static_cast<const char*>(data)) {}
+  std::string_view operator[](size_t row) const {
+    const char* rec = data_ + row * kRecordSize;
+    uint32_t length = 0;
+    std::memcpy(&length, rec, sizeof length);
+    if (length <= kInlineLength) return {rec + 4, length};
+    const char* ptr = nullptr;
+    std::memcpy(&ptr, rec + 8, sizeof ptr);
+    return {ptr, length};
+  }
+  /// The raw 16-byte record of `row`. DuckDB zero-pads inline strings, so two inline
+  /// strings are equal exactly when their records are.
+  const char* record(size_t row) const { return data_ + row * kRecordSize; }
+  static constexpr size_t kRecordSize = 16;
+  static constexpr uint32_t kInlineLength = 12;
+
+ private:
+  const char* data_;
+};
+
 /// A chunk of up to 2048 rows fetched from a result. Owns the DuckDB chunk.
 class DataChunk {
  public:
@@ -98,6 +124,8 @@ class DataChunk {
   }
   /// The string at (column, row) of a VARCHAR column.
   std::string_view string_at(size_t column, size_t row) const;
+  /// Inline access to a whole VARCHAR column (valid while the chunk lives).
+  StringColumn strings(size_t column) const { return StringColumn(raw_data(column)); }
 
  private:
   const void* raw_data(size_t column) const;

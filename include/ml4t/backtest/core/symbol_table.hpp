@@ -28,7 +28,9 @@ class SymbolTable {
   const std::string& name(AssetId id) const { return names_.at(id); }
   /// Number of symbols.
   size_t size() const { return names_.size(); }
+  /// True when no symbol was interned.
   bool empty() const { return names_.empty(); }
+  /// All symbols, in AssetId order.
   const std::vector<std::string>& names() const { return names_; }
 
  private:

@@ -14,10 +14,13 @@ namespace ml4t::backtest {
 /// A UTC instant with nanosecond resolution; a strong type over int64 ns.
 class Timestamp {
  public:
+  /// Differences between timestamps.
   using Duration = std::chrono::nanoseconds;
+  /// The std::chrono form of a Timestamp.
   using TimePoint = std::chrono::sys_time<Duration>;
 
   constexpr Timestamp() = default;
+  /// From a std::chrono time point (UTC).
   constexpr explicit Timestamp(TimePoint tp) : ns_(tp.time_since_epoch().count()) {}
 
   /// Build from nanoseconds since the epoch.
@@ -37,10 +40,14 @@ class Timestamp {
 
   /// The smallest and largest representable instants (sentinels for open ranges).
   static constexpr Timestamp min() { return Timestamp(std::numeric_limits<int64_t>::min()); }
+  /// The largest representable instant.
   static constexpr Timestamp max() { return Timestamp(std::numeric_limits<int64_t>::max()); }
 
+  /// Nanoseconds since the Unix epoch.
   constexpr int64_t nanos() const { return ns_; }
+  /// Microseconds since the Unix epoch, rounded toward minus infinity.
   constexpr int64_t micros() const { return ns_ >= 0 ? ns_ / 1000 : -((-ns_ + 999) / 1000); }
+  /// As a std::chrono time point.
   constexpr TimePoint time_point() const { return TimePoint(Duration(ns_)); }
 
   /// ISO-8601 UTC with a `Z`: `2024-01-02T09:30:00Z`; fractional seconds only when
@@ -49,9 +56,13 @@ class Timestamp {
   /// The UTC calendar date `YYYY-MM-DD`.
   std::string date_string() const;
 
+  /// Chronological order.
   constexpr auto operator<=>(const Timestamp&) const = default;
+  /// `d` later.
   constexpr Timestamp operator+(Duration d) const { return Timestamp(ns_ + d.count()); }
+  /// `d` earlier.
   constexpr Timestamp operator-(Duration d) const { return Timestamp(ns_ - d.count()); }
+  /// Time from `other` to this.
   constexpr Duration operator-(Timestamp other) const { return Duration(ns_ - other.ns_); }
 
  private:

@@ -32,26 +32,37 @@ class DataFeed {
   /// Range-for over single events: `for (const MarketEvent& e : feed)`.
   class EventIterator {
    public:
+    /// A single-pass input iterator.
     using iterator_category = std::input_iterator_tag;
+    /// Yields MarketEvent views.
     using value_type = MarketEvent;
+    /// Distance type.
     using difference_type = std::ptrdiff_t;
     EventIterator() = default;
+    /// Reads the first event of `feed`.
     explicit EventIterator(DataFeed* feed) : feed_(feed) { ++*this; }
+    /// The current event (valid until the iterator advances).
     const MarketEvent& operator*() const { return *current_; }
+    /// Member access to the current event.
     const MarketEvent* operator->() const { return &*current_; }
+    /// Read the next event; becomes the end iterator when the feed is exhausted.
     EventIterator& operator++() {
       current_ = feed_->next_event();
       if (!current_) feed_ = nullptr;
       return *this;
     }
+    /// Read the next event.
     void operator++(int) { ++*this; }
+    /// Equal when both are at the end (or on the same feed).
     bool operator==(const EventIterator& other) const { return feed_ == other.feed_; }
 
    private:
     DataFeed* feed_ = nullptr;
     std::optional<MarketEvent> current_;
   };
+  /// Start reading events (the feed is consumed as you go).
   EventIterator begin() { return EventIterator(this); }
+  /// The end iterator.
   EventIterator end() { return EventIterator(); }
 
  protected:

@@ -16,6 +16,10 @@ class InMemoryDataFeed final : public DataFeed {
  public:
   class Builder;
 
+  /// Read every remaining group of `source` into memory (e.g. to time the engine
+  /// without I/O). Keeps the source's schema, symbols and field values.
+  static std::unique_ptr<InMemoryDataFeed> collect(DataFeed& source);
+
   const Schema& schema() const override { return *schema_; }
   const SymbolTable& symbols() const override { return *symbols_; }
   /// The whole dataset (all groups), e.g. for columnar access.
@@ -38,6 +42,7 @@ class InMemoryDataFeed final : public DataFeed {
 /// Collects bars in any order and builds a feed sorted by (timestamp, symbol).
 class InMemoryDataFeed::Builder {
  public:
+  /// A builder for bars with these per-asset and market-wide fields.
   explicit Builder(std::vector<std::string> signal_names = {}, std::vector<std::string> context_names = {});
 
   /// Add one bar; `signals` are in the order of signal_names (missing ones NaN).

@@ -19,29 +19,43 @@ enum class BarFrequency { kDaily, kHourly, kMinute };
 BarFrequency parse_bar_frequency(std::string_view text);
 std::string_view to_string(BarFrequency frequency);
 
+/// What generate_sample_data writes: how many assets, days and bars, where, and the seed.
 struct SampleDataOptions {
   std::filesystem::path out_dir;                               //!< created if missing
   int symbols = 5;                                             //!< number of assets
   Timestamp start = Timestamp::from_civil(2024, 1, 2);         //!< first day (weekends skipped)
   int days = 60;                                               //!< trading days (weekdays)
+  /// Bar spacing: daily, hourly (7 bars a day) or minute (390 a day).
   BarFrequency frequency = BarFrequency::kDaily;
+  /// Random seed: the same seed gives the same bytes.
   uint64_t seed = 42;
   int threads = 0;  //!< DuckDB threads for compression; 0 = all cores
 };
 
+/// One file generate_sample_data wrote.
 struct SampleFile {
+  /// Where it is.
   std::filesystem::path path;
+  /// Rows written.
   uint64_t rows = 0;
+  /// Size on disk.
   uint64_t bytes = 0;
 };
 
+/// What generate_sample_data wrote.
 struct SampleDataSummary {
   std::vector<SampleFile> files;  //!< prices, signals, features, context
+  /// The asset symbols.
   std::vector<std::string> symbols;
+  /// Price bars (assets x timestamps).
   uint64_t bars = 0;
+  /// Distinct bar times.
   uint64_t timestamps = 0;
+  /// First bar time.
   Timestamp first;
+  /// Last bar time.
   Timestamp last;
+  /// Wall-clock time of the generation.
   double elapsed_seconds = 0;
 };
 

@@ -1,0 +1,349 @@
+// `ml4t-backtest bench`: the end-to-end benchmark. It generates the standard datasets
+// once (cached, deterministic) and measures, in one run, for each dataset:
+//   scan      a bare DuckDB streaming scan of the columns the feed reads (the baseline)
+//   feed      ColumnarDataFeed iteration touching every event's OHLCV and signals
+//   backtest  a full backtest from Parquet (signal_threshold, per-share commission,
+//             percentage slippage, stop loss)
+//   memory    the same backtest over data already in memory (load not timed)
+// Each measurement runs in a child process (`bench-step`) so its peak RSS is its own;
+// the parent reads the child's one-line JSON report and its rusage.
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "commands.hpp"
+#include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/data/columnar_data_feed.hpp"
+#include "ml4t/backtest/data/in_memory_feed.hpp"
+#include "ml4t/backtest/data/sample_data.hpp"
+#include "ml4t/backtest/data/scan_baseline.hpp"
+#include "ml4t/backtest/engine/backtest_engine.hpp"
+#include "ml4t/backtest/engine/builtin_strategies.hpp"
+
+namespace ml4t::backtest::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct DatasetSpec {
+  std::string name;
+  int symbols;
+  int days;
+  BarFrequency frequency;
+};
+
+const std::vector<DatasetSpec>& standard_datasets() {
+  static const std::vector<DatasetSpec> specs = {
+      {"minute", 250, 252, BarFrequency::kMinute},   // 24,570,000 bars
+      {"daily", 500, 2520, BarFrequency::kDaily},    // 1,260,000 bars
+      {"small", 20, 5, BarFrequency::kMinute},       // 39,000 bars: a quick check
+  };
+  return specs;
+}
+
+const DatasetSpec& find_dataset(const std::string& name) {
+  for (const auto& spec : standard_datasets()) {
+    if (spec.name == name) return spec;
+  }
+  throw ConfigError(fmt::format("unknown benchmark dataset \"{}\"; use minute, daily or small", name));
+}
+
+// Generates a dataset unless the cache already holds it (a stamp records its spec).
+fs::path ensure_dataset(const fs::path& cache_dir, const DatasetSpec& spec) {
+  const fs::path dir = cache_dir / spec.name;
+  const std::string stamp = fmt::format("{} symbols={} days={} freq={} seed=42 generator=1", spec.name, spec.symbols,
+                                        spec.days, to_string(spec.frequency));
+  {
+    std::ifstream in(dir / ".stamp");
+    std::string line;
+    if (in && std::getline(in, line) && line == stamp) return dir;
+  }
+  fmt::print(stderr, "bench: generating dataset {} ({} assets x {} days, {}) into {} ...\n", spec.name, spec.symbols,
+             spec.days, to_string(spec.frequency), dir.string());
+  SampleDataOptions options;
+  options.out_dir = dir;
+  options.symbols = spec.symbols;
+  options.days = spec.days;
+  options.frequency = spec.frequency;
+  const auto summary = generate_sample_data(options);
+  fmt::print(stderr, "bench: generated {} bars in {:.1f} s\n", summary.bars, summary.elapsed_seconds);
+  std::ofstream(dir / ".stamp") << stamp << "\n";
+  return dir;
+}
+
+ColumnarFeedOptions feed_options(const fs::path& dir) {
+  ColumnarFeedOptions options;
+  options.prices = DataSource((dir / "prices.parquet").string());
+  DataSource signals((dir / "signals.parquet").string());
+  signals.columns = {"ml_pred", "confidence"};
+  options.signals = signals;
+  options.timing.mode = SignalTimingMode::kNextBar;
+  return options;
+}
+
+EngineConfig bench_engine_config() {
+  EngineConfig config;
+  config.execution.initial_capital = 1'000'000;
+  config.execution.commission = {CommissionType::kPerShare, 0.005, 1.0};
+  config.execution.slippage = {SlippageType::kPercentage, 0.0005};
+  config.risk_rules.stop_loss = 0.02;
+  return config;
+}
+
+StrategySpec bench_strategy() {
+  StrategySpec spec;
+  spec.type = "signal_threshold";
+  spec.signal = "ml_pred";
+  spec.entry = 0.75;
+  spec.exit = 0.5;
+  spec.size_pct = 0.02;
+  return spec;
+}
+
+// ---- the child side: one measurement, one JSON line on stdout
+
+void run_step(const std::string& step, const fs::path& dir) {
+  std::map<std::string, double> report;
+  const auto started = Clock::now();
+  if (step == "scan") {
+    const auto result = bare_scan({{(dir / "prices.parquet").string(),
+                                    {"timestamp", "asset_id", "open", "high", "low", "close", "volume"}},
+                                   {(dir / "signals.parquet").string(), {"timestamp", "asset_id", "ml_pred", "confidence"}}});
+    report["events"] = static_cast<double>(result.rows);
+    report["checksum"] = result.checksum;
+  } else if (step == "feed") {
+    auto constructed = Clock::now();
+    ColumnarDataFeed feed(feed_options(dir));
+    report["construct_ms"] = seconds_since(constructed) * 1e3;
+    const FieldId pred = feed.schema().signal_id("ml_pred");
+    const FieldId confidence = feed.schema().signal_id("confidence");
+    const auto first = Clock::now();
+    double checksum = 0;
+    uint64_t events = 0;
+    bool first_seen = false;
+    for (TimestampGroup group = feed.next_group(); group.valid(); group = feed.next_group()) {
+      if (!first_seen) {
+        report["first_event_ms"] = seconds_since(first) * 1e3;
+        first_seen = true;
+      }
+      for (const MarketEvent& e : group) {
+        const auto s = e.signals();
+        const double p = s[pred], c = s[confidence];
+        checksum += e.open() + e.high() + e.low() + e.close() + e.volume() + (p == p ? p : 0) + (c == c ? c : 0);
+        ++events;
+      }
+    }
+    report["events"] = static_cast<double>(events);
+    report["checksum"] = checksum;
+  } else if (step == "backtest" || step == "memory") {
+    ColumnarDataFeed file_feed(feed_options(dir));
+    std::unique_ptr<InMemoryDataFeed> memory_feed;
+    DataFeed* feed = &file_feed;
+    if (step == "memory") {
+      const auto load = Clock::now();
+      memory_feed = InMemoryDataFeed::collect(file_feed);
+      report["load_seconds"] = seconds_since(load);
+      feed = memory_feed.get();
+    }
+    auto strategy = make_builtin_strategy(bench_strategy(), feed->schema());
+    const auto run_started = Clock::now();
+    BacktestEngine engine(*feed, *strategy, bench_engine_config());
+    const Results results = engine.run();
+    report["run_seconds"] = seconds_since(run_started);
+    report["events"] = static_cast<double>(results.events);
+    report["final_equity"] = results.final_equity;
+    report["trades"] = static_cast<double>(results.trades.size());
+    report["fills"] = static_cast<double>(results.fills.size());
+  } else {
+    throw ConfigError(fmt::format("unknown bench step \"{}\"; use scan, feed, backtest or memory", step));
+  }
+  report["seconds"] = step == "memory" ? report["run_seconds"] : seconds_since(started);
+  std::string line = "{";
+  for (const auto& [key, value] : report) line += fmt::format("{}\"{}\": {:.17g}", line.size() > 1 ? ", " : "", key, value);
+  fmt::print("{}}}\n", line);
+}
+
+// ---- the parent side
+
+struct Measurement {
+  std::map<std::string, double> values;
+  double peak_rss_mb = 0;
+};
+
+Measurement measure_in_child(const std::string& step, const fs::path& dir) {
+  int out[2];
+  if (pipe(out) != 0) throw Error("bench: cannot create a pipe");
+  const pid_t pid = fork();
+  if (pid < 0) throw Error("bench: cannot fork");
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    const std::string dir_arg = dir.string();
+    execl("/proc/self/exe", "ml4t-backtest", "bench-step", "--step", step.c_str(), "--data", dir_arg.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(out[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw Error(fmt::format("bench: step {} on {} failed (exit status {}); run `ml4t-backtest bench-step --step {} "
+                            "--data {}` to see why",
+                            step, dir.string(), WIFEXITED(status) ? WEXITSTATUS(status) : -1, step, dir.string()));
+  }
+  Measurement m;
+  const YAML::Node node = YAML::Load(text);
+  for (const auto& kv : node) m.values[kv.first.as<std::string>()] = kv.second.as<double>();
+  m.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  return m;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct Args {
+  std::vector<std::string> datasets = {"minute", "daily"};
+  std::vector<std::string> steps = {"scan", "feed", "backtest", "memory"};
+  std::string cache_dir = ".cache/bench-data";
+  std::string json_path = "out/bench.json";
+  int runs = 3;
+};
+
+void run_bench(const Args& args) {
+  struct Row {
+    std::string dataset, step;
+    double events, seconds, rss_mb;
+    std::map<std::string, double> extra;
+  };
+  std::vector<Row> rows;
+  for (const auto& name : args.datasets) {
+    const fs::path dir = ensure_dataset(args.cache_dir, find_dataset(name));
+    for (const auto& step : args.steps) {
+      std::vector<double> seconds, rss;
+      std::map<std::string, std::vector<double>> extras;
+      double events = 0;
+      for (int run = 0; run < args.runs; ++run) {
+        fmt::print(stderr, "bench: {} {} run {}/{}\n", name, step, run + 1, args.runs);
+        const Measurement m = measure_in_child(step, dir);
+        seconds.push_back(m.values.at("seconds"));
+        rss.push_back(m.peak_rss_mb);
+        events = m.values.at("events");
+        for (const auto& [k, v] : m.values) extras[k].push_back(v);
+      }
+      Row row{name, step, events, median(seconds), median(rss), {}};
+      for (const auto& [k, v] : extras) row.extra[k] = median(v);
+      rows.push_back(row);
+    }
+  }
+  auto scan_seconds = [&](const std::string& dataset) {
+    for (const auto& r : rows) {
+      if (r.dataset == dataset && r.step == "scan") return r.seconds;
+    }
+    return 0.0;
+  };
+  fmt::print("{:<8} {:<9} {:>12} {:>10} {:>14} {:>10} {:>9}\n", "dataset", "step", "events", "seconds", "events/s",
+             "peak RSS", "vs scan");
+  for (const auto& r : rows) {
+    const double base = scan_seconds(r.dataset);
+    fmt::print("{:<8} {:<9} {:>12.0f} {:>10.3f} {:>14.0f} {:>7.0f} MB {:>9}\n", r.dataset, r.step, r.events, r.seconds,
+               r.events / r.seconds, r.rss_mb, base > 0 ? fmt::format("{:.2f}x", r.seconds / base) : "-");
+    if (r.extra.count("construct_ms")) {
+      fmt::print("{:<18} construction {:.2f} ms, first event {:.1f} ms\n", "", r.extra.at("construct_ms"),
+                 r.extra.at("first_event_ms"));
+    }
+  }
+  // JSON report for tooling (written with fmt: numbers and fixed ASCII keys only).
+  fs::path json_path(args.json_path);
+  if (json_path.has_parent_path()) fs::create_directories(json_path.parent_path());
+  std::string json = fmt::format("{{\n  \"runs\": {},\n  \"cores\": {},\n  \"results\": [\n", args.runs,
+                                 sysconf(_SC_NPROCESSORS_ONLN));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    const double base = scan_seconds(r.dataset);
+    json += fmt::format("    {{\"dataset\": \"{}\", \"step\": \"{}\", \"events\": {:.0f}, \"seconds\": {:.6f}, "
+                        "\"events_per_second\": {:.0f}, \"peak_rss_mb\": {:.1f}, \"ratio_to_scan\": {:.4f}",
+                        r.dataset, r.step, r.events, r.seconds, r.events / r.seconds, r.rss_mb,
+                        base > 0 ? r.seconds / base : 0.0);
+    for (const auto& [k, v] : r.extra) {
+      if (k != "events" && k != "seconds") json += fmt::format(", \"{}\": {:.6g}", k, v);
+    }
+    json += i + 1 < rows.size() ? "},\n" : "}\n";
+  }
+  json += "  ]\n}\n";
+  std::ofstream(json_path) << json;
+  fmt::print("wrote {}\n", json_path.string());
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto args = std::make_shared<Args>();
+  auto datasets = std::make_shared<std::string>("minute,daily");
+  auto steps = std::make_shared<std::string>("scan,feed,backtest,memory");
+  auto* cmd = app.add_subcommand("bench", "Measure events/s, wall time and peak RSS of a bare DuckDB scan, the feed, "
+                                          "a backtest from Parquet and one in memory, on generated datasets");
+  cmd->add_option("--datasets", *datasets, "Comma-separated: minute (24.57M bars), daily (1.26M), small (39k)")
+      ->capture_default_str();
+  cmd->add_option("--steps", *steps, "Comma-separated: scan, feed, backtest, memory")->capture_default_str();
+  cmd->add_option("--runs", args->runs, "Runs per measurement (the median is reported)")
+      ->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--cache-dir", args->cache_dir, "Where generated datasets are kept")->capture_default_str();
+  cmd->add_option("--json", args->json_path, "Where to write the JSON report")->capture_default_str();
+  cmd->callback([args, datasets, steps] {
+    args->datasets = split_list(*datasets);
+    args->steps = split_list(*steps);
+    for (const auto& s : args->steps) {
+      if (s != "scan" && s != "feed" && s != "backtest" && s != "memory") {
+        throw ConfigError(fmt::format("--steps: unknown step \"{}\"; use scan, feed, backtest, memory", s));
+      }
+    }
+    for (const auto& d : args->datasets) find_dataset(d);
+    run_bench(*args);
+  });
+
+  auto step = std::make_shared<std::string>();
+  auto data = std::make_shared<std::string>();
+  auto* child = app.add_subcommand("bench-step", "One benchmark measurement (used by `bench`; prints one JSON line)");
+  child->group("");  // hidden from --help
+  child->add_option("--step", *step, "scan, feed, backtest or memory")->required();
+  child->add_option("--data", *data, "Dataset folder")->required();
+  child->callback([step, data] { run_step(*step, *data); });
+}
+
+}  // namespace ml4t::backtest::cli

@@ -1,0 +1,162 @@
+// `ml4t-backtest run CONFIG`: load and validate the config, run the backtest, write the
+// result files and print a compact metrics table.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+
+#include "commands.hpp"
+#include "ml4t/backtest/config/backtest_config.hpp"
+#include "ml4t/backtest/config/runner.hpp"
+#include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/results/writer.hpp"
+
+namespace ml4t::backtest::cli {
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void on_signal(int) { g_cancel.store(true); }
+
+std::string format_duration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "--:--";
+  const auto s = static_cast<long>(seconds + 0.5);
+  if (s >= 3600) return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
+  return fmt::format("{:02d}:{:02d}", s / 60, s % 60);
+}
+
+// A one-line progress bar redrawn in place (stderr is a terminal).
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::optional<uint64_t> total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  void update(uint64_t events, Timestamp now) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double rate = elapsed > 0 ? static_cast<double>(events) / elapsed : 0.0;
+    std::string line;
+    if (total_ && *total_ > 0) {
+      const double frac = std::min(1.0, static_cast<double>(events) / static_cast<double>(*total_));
+      constexpr int kWidth = 30;
+      const int filled = static_cast<int>(frac * kWidth);
+      const double eta = rate > 0 ? static_cast<double>(*total_ - std::min(events, *total_)) / rate : -1;
+      line = fmt::format("\r[{}{}] {:5.1f}% {} events  {:.0f} events/s  ETA {}  {}", std::string(filled, '#'),
+                         std::string(kWidth - filled, '.'), frac * 100, events, rate, format_duration(eta),
+                         now.to_string());
+    } else {
+      line = fmt::format("\r{} events  {:.0f} events/s  {}", events, rate, now.to_string());
+    }
+    fmt::print(stderr, "{}\033[K", line);
+    std::fflush(stderr);
+  }
+  void finish() { fmt::print(stderr, "\n"); }
+
+ private:
+  std::optional<uint64_t> total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+void print_metrics(const BacktestRun& run, const std::filesystem::path& out, double elapsed) {
+  const auto& r = run.results;
+  const auto& m = r.metrics;
+  auto line = [](std::string_view name, const std::string& value) { fmt::print("  {:<22}{:>16}\n", name, value); };
+  auto pct = [](double v) { return std::isfinite(v) ? fmt::format("{:.2f}%", v * 100) : std::string("-"); };
+  auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.2f}", v) : std::string("-"); };
+  fmt::print("backtest: {} events, {} assets, {} .. {} in {:.2f} s\n", r.events, run.info.assets,
+             run.info.first ? run.info.first->to_string() : "-", run.info.last ? run.info.last->to_string() : "-",
+             elapsed);
+  line("initial capital", fmt::format("{:.2f}", r.initial_capital));
+  line("final equity", fmt::format("{:.2f}", r.final_equity));
+  line("total return", pct(m.total_return));
+  line("CAGR", pct(m.cagr));
+  line("annual volatility", pct(m.annual_volatility));
+  line("Sharpe", num(m.sharpe));
+  line("Sortino", num(m.sortino));
+  line("max drawdown", pct(m.max_drawdown));
+  line("Calmar", num(m.calmar));
+  line("trades", std::to_string(m.num_trades));
+  line("win rate", pct(m.win_rate));
+  line("profit factor", num(m.profit_factor));
+  line("exposure", pct(m.exposure));
+  fmt::print("results: {}\n", out.string());
+}
+
+}  // namespace
+
+void register_run(CLI::App& app) {
+  struct Args {
+    std::string config, out, format;
+    std::vector<std::string> sets;
+    bool overwrite = false, quiet = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("run", "Run the backtest a YAML/JSON config describes and write its results");
+  cmd->add_option("config", args->config, "Config file (YAML or JSON)")->required();
+  cmd->add_option("--out", args->out, "Output folder (default: output.dir of the config)");
+  cmd->add_option("--set", args->sets, "Override a config value: key.path=value (repeatable)")->allow_extra_args(false);
+  cmd->add_option("--format", args->format, "Table format: parquet, csv or both (default: output.formats)")
+      ->check(CLI::IsMember({"parquet", "csv", "both"}));
+  cmd->add_flag("--overwrite", args->overwrite, "Replace earlier results in a non-empty output folder");
+  cmd->add_flag("--quiet", args->quiet, "Print nothing but errors");
+  cmd->callback([args] {
+    const auto started = std::chrono::steady_clock::now();
+    const BacktestConfig config = BacktestConfig::from_yaml(args->config, args->sets);
+    const std::filesystem::path out = args->out.empty() ? config.output.dir : std::filesystem::absolute(args->out);
+    WriteOptions write;
+    write.overwrite = args->overwrite;
+    write.report = config.output.report;
+    const auto& formats = config.output.formats;
+    write.parquet = std::find(formats.begin(), formats.end(), "parquet") != formats.end();
+    write.csv = std::find(formats.begin(), formats.end(), "csv") != formats.end();
+    if (!args->format.empty()) {
+      write.parquet = args->format != "csv";
+      write.csv = args->format != "parquet";
+    }
+    try {
+      check_output_dir(out, args->overwrite);  // refuse now, not after a long run
+    } catch (const OutputError& e) {
+      throw ConfigError(e.what());
+    }
+
+    const bool tty = !args->quiet && ::isatty(STDERR_FILENO) == 1;
+    std::optional<ProgressBar> bar;
+    RunHooks hooks;
+    if (tty) {
+      bar.emplace(count_price_rows(config));
+      hooks.progress = [&bar](uint64_t events, Timestamp now) { bar->update(events, now); };
+    }
+    hooks.on_timing_report = [&args](const TimingReport& report) {
+      if (args->quiet || report.violations.empty()) return;
+      fmt::print(stderr, "warning: signal timing report: {} problem(s); first: {}\n", report.violations.size(),
+                 report.violations.front().message);
+    };
+    g_cancel.store(false);
+    hooks.cancel = &g_cancel;
+    auto old_int = std::signal(SIGINT, on_signal);
+    auto old_term = std::signal(SIGTERM, on_signal);
+    BacktestRun run;
+    try {
+      run = run_backtest(config, hooks);
+    } catch (...) {
+      if (bar) bar->finish();
+      std::signal(SIGINT, old_int);
+      std::signal(SIGTERM, old_term);
+      throw;
+    }
+    if (bar) bar->finish();
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+
+    run.info.version = ML4T_VERSION;
+    run.info.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    write_results(run.results, out, write, run.info);
+    if (!args->quiet) print_metrics(run, out, run.info.elapsed_seconds);
+  });
+}
+
+}  // namespace ml4t::backtest::cli

@@ -1,0 +1,63 @@
+// `ml4t-backtest validate CONFIG`: check a config, its data files' schemas, the strategy
+// against the data, and print the signal-timing report, without running a backtest.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "commands.hpp"
+#include "ml4t/backtest/config/backtest_config.hpp"
+#include "ml4t/backtest/config/runner.hpp"
+#include "ml4t/backtest/core/error.hpp"
+
+namespace ml4t::backtest::cli {
+
+void register_validate(CLI::App& app) {
+  struct Args {
+    std::string config;
+    std::vector<std::string> sets;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "validate", "Check a config, the schemas of its data files and the signal timing, without running");
+  cmd->add_option("config", args->config, "Config file (YAML or JSON)")->required();
+  cmd->add_option("--set", args->sets, "Override a config value: key.path=value (repeatable)")->allow_extra_args(false);
+  cmd->callback([args] {
+    const BacktestConfig config = BacktestConfig::from_yaml(args->config, args->sets);
+    const ConfigCheck check = check_config(config);
+    fmt::print("config: {} is valid\n", args->config);
+    fmt::print("data files:\n");
+    for (const auto& f : check.files) {
+      fmt::print("  {:<9} {} ({})\n", f.role, f.path.string(), format_bytes(f.bytes));
+    }
+    fmt::print("signal fields: {}\n",
+               check.signal_fields.empty() ? "-" : fmt::format("{}", fmt::join(check.signal_fields, ", ")));
+    fmt::print("context fields: {}\n",
+               check.context_fields.empty() ? "-" : fmt::format("{}", fmt::join(check.context_fields, ", ")));
+    fmt::print("strategy: {} on \"{}\" ({})\n", config.strategy.type, config.strategy.signal,
+               config_name(config.strategy.side));
+    if (!check.timing) {
+      fmt::print("signal timing: not checked (signal_timing.validate is false or there are no signals)\n");
+      return;
+    }
+    const auto& report = *check.timing;
+    fmt::print("signal timing ({}, lag {} bar{}): ", config.signal_timing.mode, config.signal_timing.lag,
+               config.signal_timing.lag == 1 ? "" : "s");
+    if (report.violations.empty()) {
+      fmt::print("no problems\n");
+      return;
+    }
+    fmt::print("{} problem(s)\n", report.violations.size());
+    constexpr size_t kShown = 10;
+    for (size_t i = 0; i < std::min(kShown, report.violations.size()); ++i) {
+      fmt::print("  {}\n", report.violations[i].message);
+    }
+    if (report.violations.size() > kShown) fmt::print("  ... and {} more\n", report.violations.size() - kShown);
+    if (config.signal_timing.fail_on_violation) {
+      throw SignalTimingViolation(fmt::format(
+          "{} signal timing problem(s) in {} (signal_timing.fail_on_violation is true); first: {}; fix the signal "
+          "timestamps or set signal_timing.fail_on_violation: false",
+          report.violations.size(), args->config, report.violations.front().message));
+    }
+  });
+}
+
+}  // namespace ml4t::backtest::cli

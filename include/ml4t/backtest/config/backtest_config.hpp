@@ -1,0 +1,115 @@
+// BacktestConfig: a whole backtest declared in YAML or JSON (data sources, features,
+// execution, risk rules, signal timing, strategy, universe, output). Loading expands
+// ${VAR} / ${VAR:-default}, resolves relative paths against the config file's folder,
+// applies `--set key.path=value` overrides and validates everything at once: a bad
+// config throws one ConfigError listing every problem as `path.to.key: problem; fix`.
+// Nothing is read from the data files and nothing is written while loading.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ml4t/backtest/core/timestamp.hpp"
+#include "ml4t/backtest/engine/engine_config.hpp"
+
+namespace ml4t::backtest {
+
+/// One input file (or glob) and how to read it.
+struct SourceConfig {
+  std::filesystem::path path;      //!< absolute after loading (may hold a glob)
+  std::string format = "parquet";  //!< "parquet" or "csv" (inferred from the extension)
+  /// Name of the timestamp column.
+  std::string timestamp_column = "timestamp";
+  std::string asset_column = "asset_id";  //!< empty for context files keyed by time alone
+  std::vector<std::string> columns;       //!< value columns to use; empty = all of them
+};
+
+/// The `data_sources` section: which files hold prices, signals and context.
+struct DataSourcesConfig {
+  SourceConfig prices;                  //!< required
+  std::optional<SourceConfig> signals;  //!< ML predictions per (timestamp, asset)
+  std::optional<SourceConfig> context;  //!< market-wide values per timestamp
+};
+
+/// Precomputed features: another per-(timestamp, asset) file, joined like signals.
+struct FeaturesConfig {
+  /// Provider type; only "precomputed" exists.
+  std::string type = "precomputed";
+  /// The features file (or glob) and its columns.
+  SourceConfig source;
+};
+
+/// When a value stamped t may be seen: strict = on the bar at t, next_bar = one bar
+/// later, custom = `lag` bars later.
+struct SignalTimingConfig {
+  std::string mode = "next_bar";   //!< "strict", "next_bar" or "custom"
+  int lag = 1;                     //!< bars; 0 for strict, 1 for next_bar
+  bool validate = true;            //!< run the signal-timing report before the backtest
+  bool fail_on_violation = false;  //!< a non-empty report stops the run
+};
+
+/// The `universe` section: which assets and which time range to trade.
+struct UniverseConfig {
+  std::vector<std::string> assets;  //!< empty = every asset in the data
+  std::optional<Timestamp> start;   //!< first bar (inclusive)
+  std::optional<Timestamp> end;     //!< last bar (inclusive)
+};
+
+/// The `output` section: where and in which formats results are written.
+struct OutputConfig {
+  std::filesystem::path dir;                       //!< absolute after loading
+  std::vector<std::string> formats = {"parquet"};  //!< "parquet" and/or "csv"
+  bool report = true;                              //!< write report.html
+};
+
+/// A validated, fully resolved backtest configuration.
+class BacktestConfig {
+ public:
+  /// Input files (`data_sources`).
+  DataSourcesConfig data_sources;
+  /// Precomputed features (`features`), if any.
+  std::optional<FeaturesConfig> features;
+  /// Capital, costs and fill rules (`execution`).
+  ExecutionConfig execution;
+  /// Position and entry limits (`risk_rules`).
+  RiskRules risk_rules;
+  /// Point-in-time lag and validation (`signal_timing`).
+  SignalTimingConfig signal_timing;
+  /// The built-in strategy and its parameters (`strategy`).
+  StrategySpec strategy;
+  /// Assets and time range (`universe`).
+  UniverseConfig universe;
+  /// Result folder and formats (`output`).
+  OutputConfig output;
+  std::filesystem::path source_file;  //!< the file it was loaded from (empty for strings)
+
+  /// Load a YAML file. `overrides` are `key.path=value` strings (the CLI's --set); each
+  /// value is read as a YAML scalar or flow list. Throws ConfigError listing every problem.
+  static BacktestConfig from_yaml(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+  /// Load a JSON file (JSON is YAML 1.2, so this reads it the same way).
+  static BacktestConfig from_json(const std::filesystem::path& path, const std::vector<std::string>& overrides = {});
+  /// Load from text; relative paths resolve against `base_dir`; `origin` names the
+  /// text in messages.
+  static BacktestConfig from_string(std::string_view text, const std::filesystem::path& base_dir,
+                                    const std::vector<std::string>& overrides = {},
+                                    std::string_view origin = "<string>");
+
+  /// The resolved configuration (defaults filled in, paths absolute) as YAML.
+  std::string to_yaml() const;
+  /// The same as one JSON object (for summary.json).
+  std::string to_json() const;
+};
+
+/// Names of the enum values as they are written in a config.
+std::string_view config_name(CommissionType type);
+std::string_view config_name(SlippageType type);
+std::string_view config_name(FillTiming timing);
+std::string_view config_name(StrategySide side);
+
+/// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace ml4t::backtest

@@ -1,0 +1,80 @@
+// From a validated BacktestConfig to a finished run: the feed options it maps to, the
+// signal-timing report, the engine run with progress and cancellation, and what the
+// result files need to know about the inputs (files, sizes, times). The CLI's `run`
+// and `validate` are thin layers over this.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ml4t/backtest/config/backtest_config.hpp"
+#include "ml4t/backtest/data/columnar_data_feed.hpp"
+#include "ml4t/backtest/data/signal_timing.hpp"
+#include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/results/writer.hpp"
+
+namespace ml4t::backtest {
+
+/// The feed options a config describes (prices, signals, context, features provider,
+/// universe, time range, signal timing). The timing report is not run by the feed:
+/// run_backtest/check_config run it themselves so they can print it.
+ColumnarFeedOptions to_feed_options(const BacktestConfig& config);
+
+/// The engine settings a config describes.
+EngineConfig to_engine_config(const BacktestConfig& config);
+
+/// The input files of a config (globs and folders expanded), with size and mtime.
+std::vector<DataFileInfo> describe_inputs(const BacktestConfig& config);
+
+/// The signal-timing report for the signals (and features) of a config under its
+/// signal_timing mode. Never throws for violations (see TimingReport).
+TimingReport signal_timing_report(const BacktestConfig& config);
+
+/// What `validate` finds without running: the feed opened (file schemas and columns
+/// checked), the strategy built against the feed's schema, and the timing report.
+struct ConfigCheck {
+  /// Per-asset fields the feed will carry (signals and features).
+  std::vector<std::string> signal_fields;
+  /// Market-wide fields the feed will carry.
+  std::vector<std::string> context_fields;
+  /// The input files, globs expanded.
+  std::vector<DataFileInfo> files;
+  std::optional<TimingReport> timing;  //!< when signal_timing.validate and signals exist
+};
+
+/// Check a config against its data. Throws DataError/ConfigError on the first problem.
+ConfigCheck check_config(const BacktestConfig& config);
+
+/// Callbacks and cancellation for run_backtest.
+struct RunHooks {
+  /// Progress: events done, timestamp now.
+  std::function<void(uint64_t events, Timestamp now)> progress;
+  /// Events between two progress calls.
+  uint64_t progress_every = 50'000;
+  /// When set and it becomes true, the run stops with Interrupted.
+  const std::atomic<bool>* cancel = nullptr;
+  /// Receives the timing report before the run (when signal_timing.validate).
+  std::function<void(const TimingReport&)> on_timing_report;
+};
+
+/// What run_backtest returns: the results and what the output files need to know.
+struct BacktestRun {
+  /// Equity curve, trades, fills, orders and metrics.
+  Results results;
+  RunInfo info;  //!< everything but version and elapsed_seconds is filled
+};
+
+/// Run the backtest a config describes. Throws SignalTimingViolation when the report is
+/// not empty and signal_timing.fail_on_violation is set; DataError on bad data;
+/// Interrupted when `hooks.cancel` becomes true.
+BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks = {});
+
+/// Bars in the price source(s) within the config's time range and universe (a quick
+/// DuckDB count, for the progress bar's ETA); nullopt when counting fails.
+std::optional<uint64_t> count_price_rows(const BacktestConfig& config);
+
+}  // namespace ml4t::backtest

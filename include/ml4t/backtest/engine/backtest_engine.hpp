@@ -1,0 +1,52 @@
+// BacktestEngine: drives a Strategy over a DataFeed, one timestamp group at a time —
+// fill pending orders against the new bars, apply the position risk rules, mark the
+// portfolio at the close, then let the strategy see the bars and queue new orders —
+// and returns the Results (equity curve, trades, fills, orders, metrics). Runs are
+// deterministic: the same feed, strategy and config give bit-identical results.
+// Fill and cost semantics are documented in docs/execution.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "ml4t/backtest/data/data_feed.hpp"
+#include "ml4t/backtest/engine/engine_config.hpp"
+#include "ml4t/backtest/engine/strategy.hpp"
+#include "ml4t/backtest/results/results.hpp"
+
+namespace ml4t::backtest {
+
+namespace detail {
+class EngineCore;
+}
+
+/// Runs one backtest. The feed and strategy must outlive the engine.
+class BacktestEngine {
+ public:
+  /// Called every `progress_every` events and once at the end: events done so far and
+  /// the timestamp being processed.
+  using ProgressCallback = std::function<void(uint64_t events, Timestamp now)>;
+
+  /// Throws ConfigError on an invalid config (negative capital, rates out of range, ...) or
+  /// when min_vix/max_vix name a context field the feed does not have. Reads no data.
+  BacktestEngine(DataFeed& feed, Strategy& strategy, EngineConfig config = {});
+  ~BacktestEngine();
+  BacktestEngine(const BacktestEngine&) = delete;
+  BacktestEngine& operator=(const BacktestEngine&) = delete;
+
+  /// Report progress through `callback` about every `every_events` events.
+  void set_progress_callback(ProgressCallback callback, uint64_t every_events = 100'000);
+  /// Stop the run (throwing Interrupted) once `*flag` becomes true; checked per timestamp.
+  void set_cancel_flag(const std::atomic<bool>* flag);
+
+  /// Run the backtest over the whole feed. Call once. Throws DataError on bad bars (NaN
+  /// or non-positive prices, time going backwards) and Interrupted when cancelled.
+  Results run();
+
+ private:
+  std::unique_ptr<detail::EngineCore> core_;
+};
+
+}  // namespace ml4t::backtest

@@ -1,0 +1,229 @@
+// Config -> feed/engine options, input file listing, timing report and the run itself.
+#include "ml4t/backtest/config/runner.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+#include "data/duckdb/duckdb_wrapper.hpp"
+#include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/data/feature_provider.hpp"
+#include "ml4t/backtest/engine/backtest_engine.hpp"
+#include "ml4t/backtest/engine/builtin_strategies.hpp"
+
+namespace ml4t::backtest {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+DataSource to_data_source(const SourceConfig& src) {
+  DataSource ds;
+  ds.paths = {src.path.string()};
+  ds.format = src.format;
+  ds.timestamp_column = src.timestamp_column;
+  ds.asset_column = src.asset_column;
+  ds.columns = src.columns;
+  return ds;
+}
+
+SignalTiming to_timing(const SignalTimingConfig& st) {
+  SignalTiming t;
+  t.mode = parse_signal_timing_mode(st.mode);
+  t.lag = st.lag;
+  t.validate = false;  // run_backtest runs the report itself, to print it
+  t.fail_on_violation = st.fail_on_violation;
+  return t;
+}
+
+std::optional<Timestamp> file_mtime(const fs::path& path) {
+  std::error_code ec;
+  const auto t = fs::last_write_time(path, ec);
+  if (ec) return std::nullopt;
+  const auto sys = std::chrono::file_clock::to_sys(t);
+  return Timestamp::from_nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count());
+}
+
+void add_files(const std::string& role, const fs::path& path, std::vector<DataFileInfo>& out) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  const std::string text = path.string();
+  if (text.find_first_of("*?[") != std::string::npos) {
+    // DuckDB expands globs the same way the feed's scan will.
+    duck::Database db(duck::DatabaseOptions{"", "", 1});
+    duck::Connection con(db);
+    auto result = con.query(fmt::format("SELECT file FROM glob({}) ORDER BY file", duck::quote_literal(text)),
+                            fmt::format("listing the files of {}", text));
+    while (auto chunk = result.fetch()) {
+      for (size_t r = 0; r < chunk.size(); ++r) files.emplace_back(std::string(chunk.string_at(0, r)));
+    }
+  } else if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+      if (entry.is_regular_file(ec)) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  for (const auto& f : files) {
+    DataFileInfo info;
+    info.role = role;
+    info.path = f;
+    info.bytes = fs::file_size(f, ec);
+    if (ec) info.bytes = 0;
+    info.modified = file_mtime(f);
+    out.push_back(std::move(info));
+  }
+}
+
+}  // namespace
+
+ColumnarFeedOptions to_feed_options(const BacktestConfig& config) {
+  ColumnarFeedOptions o;
+  o.prices = to_data_source(config.data_sources.prices);
+  if (config.data_sources.signals) o.signals = to_data_source(*config.data_sources.signals);
+  if (config.data_sources.context) o.context = to_data_source(*config.data_sources.context);
+  if (config.features) {
+    o.feature_provider = std::make_shared<PrecomputedFeatureProvider>(to_data_source(config.features->source));
+  }
+  o.assets = config.universe.assets;
+  o.start = config.universe.start;
+  o.end = config.universe.end;
+  o.timing = to_timing(config.signal_timing);
+  return o;
+}
+
+EngineConfig to_engine_config(const BacktestConfig& config) {
+  EngineConfig e;
+  e.execution = config.execution;
+  e.risk_rules = config.risk_rules;
+  return e;
+}
+
+std::vector<DataFileInfo> describe_inputs(const BacktestConfig& config) {
+  std::vector<DataFileInfo> out;
+  add_files("prices", config.data_sources.prices.path, out);
+  if (config.data_sources.signals) add_files("signals", config.data_sources.signals->path, out);
+  if (config.features) add_files("features", config.features->source.path, out);
+  if (config.data_sources.context) add_files("context", config.data_sources.context->path, out);
+  return out;
+}
+
+TimingReport signal_timing_report(const BacktestConfig& config) {
+  TimingReport report;
+  const DataSource prices = to_data_source(config.data_sources.prices);
+  const SignalTiming timing = to_timing(config.signal_timing);
+  auto merge = [&](const SourceConfig& src) {
+    const TimingReport part =
+        validate_signal_timing(to_data_source(src), prices, timing, false, config.universe.assets);
+    report.is_valid = report.is_valid && part.is_valid;
+    report.violations.insert(report.violations.end(), part.violations.begin(), part.violations.end());
+  };
+  if (config.data_sources.signals) merge(*config.data_sources.signals);
+  if (config.features) merge(config.features->source);
+  return report;
+}
+
+ConfigCheck check_config(const BacktestConfig& config) {
+  ConfigCheck check;
+  check.files = describe_inputs(config);
+  ColumnarDataFeed feed(to_feed_options(config));
+  check.signal_fields = feed.schema().signal_names();
+  check.context_fields = feed.schema().context_names();
+  // Building the strategy and the engine checks their fields (signals, confidence,
+  // context filters, the risk rules' context field) against the feed's schema; neither
+  // reads a row.
+  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  BacktestEngine engine(feed, *strategy, to_engine_config(config));
+  const auto& rr = config.risk_rules;
+  if ((rr.min_vix || rr.max_vix) && !feed.schema().find_context(rr.context_field)) {
+    throw ConfigError(
+        fmt::format("risk_rules.context_field: the data has no market context field \"{}\" (needed by "
+                    "min_vix/max_vix); known context fields: [{}]; add a context source with that "
+                    "column or set risk_rules.context_field",
+                    rr.context_field, fmt::join(feed.schema().context_names(), ", ")));
+  }
+  if (config.signal_timing.validate && (config.data_sources.signals || config.features)) {
+    check.timing = signal_timing_report(config);
+  }
+  return check;
+}
+
+BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
+  BacktestRun run;
+  run.info.files = describe_inputs(config);
+  run.info.config_json = config.to_json();
+  run.info.title = config.source_file.empty() ? std::string("ml4t-backtest report")
+                                              : fmt::format("Backtest: {}", config.source_file.filename().string());
+
+  ColumnarDataFeed feed(to_feed_options(config));
+  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  if (config.signal_timing.validate && (config.data_sources.signals || config.features)) {
+    const TimingReport report = signal_timing_report(config);
+    if (hooks.on_timing_report) hooks.on_timing_report(report);
+    if (config.signal_timing.fail_on_violation && !report.violations.empty()) {
+      // Let validate_signal_timing phrase the error (first offenders, file, row).
+      if (config.data_sources.signals) {
+        validate_signal_timing(to_data_source(*config.data_sources.signals), to_data_source(config.data_sources.prices),
+                               to_timing(config.signal_timing), true, config.universe.assets);
+      }
+      if (config.features) {
+        validate_signal_timing(to_data_source(config.features->source), to_data_source(config.data_sources.prices),
+                               to_timing(config.signal_timing), true, config.universe.assets);
+      }
+    }
+  }
+  BacktestEngine engine(feed, *strategy, to_engine_config(config));
+  if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
+  if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);
+  run.results = engine.run();
+  run.info.rows = feed.rows_read();
+  run.info.assets = feed.symbols().size();
+  if (!run.results.equity_curve.empty()) {
+    run.info.first = run.results.equity_curve.front().timestamp;
+    run.info.last = run.results.equity_curve.back().timestamp;
+  }
+  return run;
+}
+
+std::optional<uint64_t> count_price_rows(const BacktestConfig& config) {
+  try {
+    const auto& p = config.data_sources.prices;
+    std::string list;
+    for (const auto& f : describe_inputs(config)) {
+      if (f.role != "prices") continue;
+      if (!list.empty()) list += ", ";
+      list += duck::quote_literal(f.path.string());
+    }
+    if (list.empty()) return std::nullopt;
+    std::string sql =
+        fmt::format("SELECT count(*)::BIGINT FROM {}([{}])", p.format == "csv" ? "read_csv" : "read_parquet", list);
+    std::vector<std::string> where;
+    const std::string ts = duck::quote_identifier(p.timestamp_column);
+    if (config.universe.start) {
+      where.push_back(fmt::format("{} >= epoch_ms({})", ts, config.universe.start->nanos() / 1'000'000));
+    }
+    if (config.universe.end)
+      where.push_back(fmt::format("{} <= epoch_ms({})", ts, config.universe.end->nanos() / 1'000'000));
+    if (!config.universe.assets.empty() && !p.asset_column.empty()) {
+      std::string in;
+      for (const auto& a : config.universe.assets) in += (in.empty() ? "" : ", ") + duck::quote_literal(a);
+      where.push_back(fmt::format("{} IN ({})", duck::quote_identifier(p.asset_column), in));
+    }
+    for (size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
+    duck::Database db(duck::DatabaseOptions{"", "", 1});
+    duck::Connection con(db);
+    auto result = con.query(sql, "counting price rows");
+    auto chunk = result.fetch();
+    if (!chunk || chunk.size() == 0) return std::nullopt;
+    return static_cast<uint64_t>(chunk.data<int64_t>(0)[0]);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace ml4t::backtest

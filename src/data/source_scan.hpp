@@ -1,0 +1,85 @@
+// Internal: turns a DataSource into a checked DuckDB scan. Resolves files, globs and
+// hive folders, reads the schema (metadata only), maps and type-checks the columns and
+// writes the SELECT that streams (timestamp, asset, values...) for the feed, the timing
+// validation and the feature provider.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/duckdb/duckdb_wrapper.hpp"
+#include "ml4t/backtest/core/timestamp.hpp"
+#include "ml4t/backtest/data/columnar_data_feed.hpp"
+
+namespace ml4t::backtest::detail {
+
+/// Filters pushed into the SQL.
+struct ScanFilter {
+  std::vector<std::string> assets;
+  std::optional<Timestamp> start;
+  std::optional<Timestamp> end;
+  std::optional<Timestamp> after;  //!< only rows strictly after this time (restarts)
+};
+
+/// What the caller needs from a source.
+struct SourceRequirements {
+  std::string role;                          //!< "prices", "signals", ... (for messages)
+  std::vector<std::string> required_fields;  //!< field names that must exist (after rename)
+  std::vector<std::string> optional_fields;  //!< read when present (e.g. volume)
+  bool values_are_required_only = false;     //!< prices: read only required+optional fields
+  bool asset_required = true;                //!< false: asset column may be absent
+};
+
+/// A DataSource checked against its files.
+struct ResolvedSource {
+  std::string role;
+  std::string description;  //!< the paths as given, for messages
+  bool csv = false;
+  bool hive = false;
+  std::string reader;  //!< read_parquet([...], ...) or read_csv([...], ...)
+  std::vector<std::string> partition_keys;
+  std::vector<std::string> all_columns;  //!< every column found, for messages
+  std::string ts_column;
+  duck::ColumnType ts_type = duck::ColumnType::kOther;
+  std::string asset_column;                //!< empty when the source has none
+  std::vector<std::string> value_columns;  //!< file names
+  std::vector<std::string> field_names;    //!< after rename
+  std::vector<bool> present;               //!< per required+optional field (prices)
+  std::vector<std::string> files;          //!< resolved file list (parquet only)
+};
+
+/// A DuckDB instance with these settings, shared by every live user in the process:
+/// starting an instance costs ~15 ms and a thread pool, so feeds, validation and
+/// providers with the same settings share one.
+std::shared_ptr<duck::Database> shared_database(const std::string& memory_limit, const std::string& temp_directory,
+                                                int threads);
+/// Settings every connection needs (time zone UTC).
+void prepare_connection(duck::Connection& con);
+
+/// Resolve paths and read the schema. Throws DataError / ConfigError with a fix. With
+/// `prune`, files of a hive dataset whose year=/month= partition lies outside the time
+/// range are dropped from the file list before anything is opened.
+ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, const SourceRequirements& req,
+                              const ScanFilter* prune = nullptr);
+
+/// SQL expression giving the timestamp as int64 nanoseconds since the epoch, UTC.
+std::string ts_ns_expression(const ResolvedSource& src);
+/// The WHERE clause (with leading " WHERE ") for a filter, or "".
+std::string where_clause(const ResolvedSource& src, const ScanFilter& filter, bool filter_assets);
+/// SELECT ts_ns, asset, value... FROM src WHERE ... [ORDER BY ts, asset]. Values are DOUBLE;
+/// the asset is VARCHAR (NULL allowed). Without an asset column the second column is NULL.
+std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool order_by, bool filter_assets = true);
+/// SELECT ts_ns FROM src WHERE ... (the cheap sortedness pre-scan).
+std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, bool filter_assets = true);
+
+/// The file and row of the row at (ts, asset) in a source, for error messages ("" when
+/// it cannot be found). Slow path only.
+std::string locate_row(duck::Connection& con, const ResolvedSource& src, Timestamp ts, const std::string& asset);
+
+/// Join names as "a, b, c".
+std::string join_names(const std::vector<std::string>& names);
+
+}  // namespace ml4t::backtest::detail

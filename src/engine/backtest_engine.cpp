@@ -1,0 +1,20 @@
+#include "ml4t/backtest/engine/backtest_engine.hpp"
+
+#include "engine/engine_core.hpp"
+
+namespace ml4t::backtest {
+
+BacktestEngine::BacktestEngine(DataFeed& feed, Strategy& strategy, EngineConfig config)
+    : core_(std::make_unique<detail::EngineCore>(feed, strategy, std::move(config))) {}
+
+BacktestEngine::~BacktestEngine() = default;
+
+void BacktestEngine::set_progress_callback(ProgressCallback callback, uint64_t every_events) {
+  core_->set_progress_callback(std::move(callback), every_events);
+}
+
+void BacktestEngine::set_cancel_flag(const std::atomic<bool>* flag) { core_->set_cancel_flag(flag); }
+
+Results BacktestEngine::run() { return core_->run(); }
+
+}  // namespace ml4t::backtest

@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""Runs the examples in docs/*.md so the guides cannot drift from the code.
+
+Every fenced block is looked at, together with the HTML comments on the lines just
+above its opening fence (the "directives"):
+
+  ```bash            run, in a scratch folder laid out like the repository root
+                     (build/ -> the build tree, scripts/ -> the repo's scripts,
+                     examples/ and docs/ copied), blocks of one document in order and
+                     sharing that folder, each with `bash -euo pipefail`.
+  <!-- no-test: why -->      do not run / check this block (say why).
+  <!-- exit: N -->           the block must exit with status N (error examples).
+  <!-- include: PATH -->     the block must equal the file PATH (repo-relative), or
+  <!-- include: PATH#NAME -->  the lines between `// [doc:NAME]` markers in it. C++
+                             blocks must be included this way (the file is compiled by
+                             CMake), so code in the docs is always code that builds.
+  <!-- file: PATH -->        write the block to PATH in the scratch folder before the
+                             next bash block runs (e.g. a config the commands use).
+  <!-- expect: TEXT -->      (on the line after a bash block's closing fence) its
+                             output must contain TEXT.
+
+Blocks in other languages (```sh, ```text, ```yaml, ```python...) are shown, not run;
+a ```cpp/```c++ block without an include (or no-test) is an error.
+
+  run_doc_examples.py --source REPO --build BUILD_DIR [--work DIR] [docs/x.md ...]
+Exit status 0 when every example passed; the failures are printed otherwise.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+#-]*)")
+DIRECTIVE = re.compile(r"^\s*<!--\s*([\w-]+)\s*(?::\s*(.*?))?\s*-->\s*$")
+RUN_LANGS = {"bash"}
+CPP_LANGS = {"cpp", "c++", "cxx"}
+
+
+class Block:
+    def __init__(self, doc, line, lang, text, directives):
+        self.doc, self.line, self.lang, self.text, self.directives = doc, line, lang, text, directives
+
+    def where(self):
+        return f"{self.doc}:{self.line}"
+
+
+def parse(path, display):
+    lines = open(path, encoding="utf-8").read().split("\n")
+    blocks, i = [], 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, fence, lang = m.group(1), m.group(2), m.group(3).lower()
+        directives, j = [], i - 1
+        while j >= 0 and DIRECTIVE.match(lines[j]):
+            d = DIRECTIVE.match(lines[j])
+            directives.insert(0, (d.group(1), d.group(2) or ""))
+            j -= 1
+        body, k = [], i + 1
+        while k < len(lines) and not lines[k].strip().startswith(fence[0] * len(fence)):
+            body.append(lines[k][len(indent):] if lines[k].startswith(indent) else lines[k])
+            k += 1
+        block = Block(display, i + 1, lang, "\n".join(body) + "\n", directives)
+        # `expect` directives follow the block they check, on the lines after its fence.
+        block.expects, k = [], k + 1
+        while k < len(lines) and DIRECTIVE.match(lines[k]) and DIRECTIVE.match(lines[k]).group(1) == "expect":
+            block.expects.append(DIRECTIVE.match(lines[k]).group(2) or "")
+            k += 1
+        blocks.append(block)
+        i = k
+    return blocks
+
+
+def included_text(source, spec):
+    path, _, name = spec.partition("#")
+    full = os.path.join(source, path)
+    if not os.path.isfile(full):
+        raise ValueError(f"include: {path} does not exist")
+    text = open(full, encoding="utf-8").read()
+    if not name:
+        return text
+    marker = f"// [doc:{name}]"
+    parts = text.split(marker)
+    if len(parts) != 3:
+        raise ValueError(f"include: {path} needs exactly two '{marker}' lines around the snippet")
+    snippet = parts[1]
+    snippet = snippet[snippet.index("\n") + 1:]           # drop the rest of the marker line
+    snippet = snippet[: snippet.rfind("\n") + 1]          # drop the indent before the closing marker
+    lines = snippet.split("\n")
+    width = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
+    return "\n".join(l[width:] for l in lines)
+
+
+def prepare_workdir(work, source, build):
+    if os.path.exists(work):
+        shutil.rmtree(work)
+    os.makedirs(work)
+    os.symlink(os.path.abspath(build), os.path.join(work, "build"))
+    os.symlink(os.path.join(source, "scripts"), os.path.join(work, "scripts"))
+    os.symlink(os.path.join(source, "include"), os.path.join(work, "include"))
+    for folder in ("examples", "docs"):
+        shutil.copytree(os.path.join(source, folder), os.path.join(work, folder))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--source", required=True, help="repository root")
+    ap.add_argument("--build", required=True, help="build tree holding ml4t-backtest")
+    ap.add_argument("--work", default=None, help="scratch folder (default: BUILD/doc-examples)")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds per block")
+    ap.add_argument("docs", nargs="*", help="Markdown files (default: docs/*.md)")
+    args = ap.parse_args()
+    source = os.path.abspath(args.source)
+    work_root = os.path.abspath(args.work or os.path.join(args.build, "doc-examples"))
+    docs = args.docs or sorted(
+        [os.path.join(source, "docs", f) for f in os.listdir(os.path.join(source, "docs")) if f.endswith(".md")])
+
+    failures, ran, checked, skipped = [], 0, 0, 0
+    started = time.monotonic()
+    for doc in docs:
+        display = os.path.relpath(doc, source)
+        blocks = parse(doc, display)
+        work = os.path.join(work_root, os.path.splitext(os.path.basename(doc))[0])
+        prepared = False
+        for b in blocks:
+            names = {n for n, _ in b.directives}
+            values = {n: v for n, v in b.directives}
+            if "no-test" in names:
+                skipped += 1
+                continue
+            if "include" in names:
+                checked += 1
+                try:
+                    want = included_text(source, values["include"])
+                except ValueError as e:
+                    failures.append(f"{b.where()}: {e}")
+                    continue
+                if b.text.rstrip("\n") != want.rstrip("\n"):
+                    failures.append(f"{b.where()}: block differs from {values['include']}; paste the file again "
+                                    f"(or edit the file, which the build compiles)")
+                continue
+            if b.lang in CPP_LANGS:
+                failures.append(f"{b.where()}: C++ block is neither included from a compiled file "
+                                f"(<!-- include: examples/cpp/x.cpp -->) nor marked <!-- no-test: why -->")
+                continue
+            if "file" in names:
+                if not prepared:
+                    prepare_workdir(work, source, args.build)
+                    prepared = True
+                target = os.path.join(work, values["file"])
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "w", encoding="utf-8") as f:
+                    f.write(b.text)
+                continue
+            if b.lang not in RUN_LANGS:
+                continue
+            if not prepared:
+                prepare_workdir(work, source, args.build)
+                prepared = True
+            want_status = int(values.get("exit", "0") or 0)
+            ran += 1
+            t0 = time.monotonic()
+            try:
+                proc = subprocess.run(["bash", "-euo", "pipefail", "-c", b.text], cwd=work, capture_output=True,
+                                      text=True, timeout=args.timeout,
+                                      env=dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC"))
+                status, out = proc.returncode, proc.stdout + proc.stderr
+            except subprocess.TimeoutExpired as e:
+                status, out = "timeout", (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            secs = time.monotonic() - t0
+            print(f"{b.where()}: exit {status} in {secs:.1f}s")
+            problems = []
+            if status != want_status:
+                problems.append(f"exit status {status}, expected {want_status}")
+            for text in b.expects:
+                if text not in out:
+                    problems.append(f"output lacks {text!r}")
+            if problems:
+                tail = "\n".join(out.rstrip().split("\n")[-30:])
+                failures.append(f"{b.where()}: {'; '.join(problems)}\n--- block ---\n{b.text}--- output (tail) ---\n"
+                                f"{tail}\n---")
+    print(f"doc examples: {ran} bash blocks run, {checked} included blocks checked, {skipped} skipped (no-test), "
+          f"{len(failures)} failed, {time.monotonic() - started:.1f}s")
+    for f in failures:
+        print("FAIL " + f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
