@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     options.signals = bt::DataSource((data / "signals.parquet").string());
     options.context = bt::DataSource((data / "context.parquet").string());
     options.context->asset_column = "";  // market-wide: keyed by timestamp alone
-    options.timing.mode = bt::SignalTimingMode::kNextBar;  // a value stamped t acts from the next bar
+    options.timing.mode = bt::SignalTimingMode::kStrict;  // ml_pred stamped t uses bar t's close: seen on bar t
     bt::ColumnarDataFeed feed(options);  // reads file schemas only
     // [doc:feed]
 

@@ -19,10 +19,16 @@ above its opening fence (the "directives"):
   <!-- expect: TEXT -->      (on the line after a bash block's closing fence) its
                              output must contain TEXT.
 
-Blocks in other languages (```sh, ```text, ```yaml, ```python...) are shown, not run;
+  <!-- run -->               also run a ```sh/```shell/```console block (with bash) or a
+                             ```python block (with the python3 running this script,
+                             PYTHONPATH=BUILD/python so `import ml4t.backtest` works).
+
+Other blocks (```sh, ```text, ```yaml, ```python... without `run`) are shown, not run;
 a ```cpp/```c++ block without an include (or no-test) is an error.
 
   run_doc_examples.py --source REPO --build BUILD_DIR [--work DIR] [docs/x.md ...]
+  run_doc_examples.py --source REPO --update-includes [docs/x.md ...]   (re-paste included
+                     blocks from their files after editing an example; runs nothing)
 Exit status 0 when every example passed; the failures are printed otherwise.
 """
 import argparse
@@ -36,6 +42,7 @@ import time
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+#-]*)")
 DIRECTIVE = re.compile(r"^\s*<!--\s*([\w-]+)\s*(?::\s*(.*?))?\s*-->\s*$")
 RUN_LANGS = {"bash"}
+OPT_IN_LANGS = {"sh", "shell", "console", "python", "python3"}
 CPP_LANGS = {"cpp", "c++", "cxx"}
 
 
@@ -96,6 +103,34 @@ def included_text(source, spec):
     return "\n".join(l[width:] for l in lines)
 
 
+def update_includes(source, docs):
+    """Re-pastes every included block from its file (after an example changed)."""
+    for doc in docs:
+        lines = open(doc, encoding="utf-8").read().split("\n")
+        out, i, changed = [], 0, 0
+        while i < len(lines):
+            out.append(lines[i])
+            d = DIRECTIVE.match(lines[i])
+            if d and d.group(1) == "include" and i + 1 < len(lines) and FENCE.match(lines[i + 1]):
+                m = FENCE.match(lines[i + 1])
+                fence, k = m.group(2), i + 2
+                while k < len(lines) and not lines[k].strip().startswith(fence):
+                    k += 1
+                body = included_text(source, d.group(2)).rstrip("\n").split("\n")
+                indent = m.group(1)
+                new = [lines[i + 1]] + [(indent + l) if l else l for l in body] + [lines[k]]
+                if new != lines[i + 1:k + 1]:
+                    changed += 1
+                out.extend(new)
+                i = k + 1
+                continue
+            i += 1
+        if changed:
+            open(doc, "w", encoding="utf-8").write("\n".join(out))
+        print(f"{os.path.relpath(doc, source)}: {changed} included block(s) updated")
+    return 0
+
+
 def prepare_workdir(work, source, build):
     if os.path.exists(work):
         shutil.rmtree(work)
@@ -110,15 +145,21 @@ def prepare_workdir(work, source, build):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--source", required=True, help="repository root")
-    ap.add_argument("--build", required=True, help="build tree holding ml4t-backtest")
+    ap.add_argument("--build", help="build tree holding ml4t-backtest (required to run)")
+    ap.add_argument("--update-includes", action="store_true", help="rewrite included blocks from their files")
     ap.add_argument("--work", default=None, help="scratch folder (default: BUILD/doc-examples)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds per block")
     ap.add_argument("docs", nargs="*", help="Markdown files (default: docs/*.md)")
     args = ap.parse_args()
     source = os.path.abspath(args.source)
-    work_root = os.path.abspath(args.work or os.path.join(args.build, "doc-examples"))
     docs = args.docs or sorted(
         [os.path.join(source, "docs", f) for f in os.listdir(os.path.join(source, "docs")) if f.endswith(".md")])
+
+    if args.update_includes:
+        return update_includes(source, docs)
+    if not args.build:
+        ap.error("--build is required")
+    work_root = os.path.abspath(args.work or os.path.join(args.build, "doc-examples"))
 
     failures, ran, checked, skipped = [], 0, 0, 0
     started = time.monotonic()
@@ -157,7 +198,8 @@ def main():
                 with open(target, "w", encoding="utf-8") as f:
                     f.write(b.text)
                 continue
-            if b.lang not in RUN_LANGS:
+            runnable = b.lang in RUN_LANGS or ("run" in names and b.lang in OPT_IN_LANGS)
+            if not runnable:
                 continue
             if not prepared:
                 prepare_workdir(work, source, args.build)
@@ -166,9 +208,16 @@ def main():
             ran += 1
             t0 = time.monotonic()
             try:
-                proc = subprocess.run(["bash", "-euo", "pipefail", "-c", b.text], cwd=work, capture_output=True,
-                                      text=True, timeout=args.timeout,
-                                      env=dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC"))
+                env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC")
+                if b.lang.startswith("python"):
+                    env["PYTHONPATH"] = os.pathsep.join(
+                        [os.path.join(os.path.abspath(args.build), "python")] +
+                        ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+                    command = [sys.executable, "-c", b.text]
+                else:
+                    command = ["bash", "-euo", "pipefail", "-c", b.text]
+                proc = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=args.timeout,
+                                      env=env)
                 status, out = proc.returncode, proc.stdout + proc.stderr
             except subprocess.TimeoutExpired as e:
                 status, out = "timeout", (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
@@ -184,7 +233,7 @@ def main():
                 tail = "\n".join(out.rstrip().split("\n")[-30:])
                 failures.append(f"{b.where()}: {'; '.join(problems)}\n--- block ---\n{b.text}--- output (tail) ---\n"
                                 f"{tail}\n---")
-    print(f"doc examples: {ran} bash blocks run, {checked} included blocks checked, {skipped} skipped (no-test), "
+    print(f"doc examples: {ran} blocks run, {checked} included blocks checked, {skipped} skipped (no-test), "
           f"{len(failures)} failed, {time.monotonic() - started:.1f}s")
     for f in failures:
         print("FAIL " + f, file=sys.stderr)
