@@ -11,6 +11,7 @@ void register_inspect(CLI::App& app);
 void register_run(CLI::App& app);
 void register_validate(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_events(CLI::App& app);
 
 /// Human-readable byte size ("12.3 MB").
 std::string format_bytes(uint64_t bytes);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
 
 #include "commands.hpp"
@@ -11,6 +12,8 @@
 
 int main(int argc, char** argv) {
   using namespace ml4t::backtest;
+  // A file-size limit (ulimit -f) must fail a write with EFBIG and a message, not kill us.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"ml4t-backtest: event-driven backtests of ML-driven trading strategies"};
   app.set_version_flag("--version", fmt::format("ml4t-backtest {}", ML4T_VERSION));
   app.require_subcommand(1);
@@ -19,6 +22,7 @@ int main(int argc, char** argv) {
   cli::register_inspect(app);
   cli::register_run(app);
   cli::register_validate(app);
+  cli::register_events(app);
   cli::register_bench(app);
   try {
     app.parse(argc, argv);

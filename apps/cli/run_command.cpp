@@ -6,10 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "commands.hpp"
 #include "ml4t/backtest/config/backtest_config.hpp"
@@ -24,6 +28,49 @@ namespace {
 std::atomic<bool> g_cancel{false};
 
 extern "C" void on_signal(int) { g_cancel.store(true); }
+
+// After SIGINT/SIGTERM the engine stops at its next event, but DuckDB work before the
+// first event (sorting, the timing report) does not look at the flag. Nothing is
+// written before the run ends, so after a short grace period the process may simply
+// leave; once results are being written (staged, then renamed) they are let finish.
+class CancelWatchdog {
+ public:
+  CancelWatchdog() : thread_([this] { watch(); }) {}
+  ~CancelWatchdog() {
+    {
+      const std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  CancelWatchdog(const CancelWatchdog&) = delete;
+  CancelWatchdog& operator=(const CancelWatchdog&) = delete;
+  /// From here on a signal no longer ends the process early (taken under the lock, so
+  /// the watchdog is either already leaving or will see it).
+  void writing() {
+    const std::lock_guard lock(mutex_);
+    writing_ = true;
+  }
+
+ private:
+  void watch() {
+    using namespace std::chrono_literals;
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, 20ms, [this] { return done_ || g_cancel.load(); })) {
+    }
+    if (done_ || wake_.wait_for(lock, 300ms, [this] { return done_; }) || writing_) return;
+    fmt::print(stderr, "interrupted: stopped while reading the data; no results were produced\n");
+    std::fflush(stderr);
+    std::_Exit(130);
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  bool writing_ = false;
+  std::thread thread_;
+};
 
 std::string format_duration(double seconds) {
   if (!(seconds >= 0) || seconds > 1e7) return "--:--";
@@ -139,21 +186,29 @@ void register_run(CLI::App& app) {
     hooks.cancel = &g_cancel;
     auto old_int = std::signal(SIGINT, on_signal);
     auto old_term = std::signal(SIGTERM, on_signal);
+    // Handlers stay until the results are written: a signal then must not kill the
+    // process half way through replacing earlier results.
+    struct RestoreHandlers {
+      void (*old_int)(int);
+      void (*old_term)(int);
+      ~RestoreHandlers() {
+        std::signal(SIGINT, old_int);
+        std::signal(SIGTERM, old_term);
+      }
+    } restore{old_int, old_term};
+    CancelWatchdog watchdog;
     BacktestRun run;
     try {
       run = run_backtest(config, hooks);
     } catch (...) {
       if (bar) bar->finish();
-      std::signal(SIGINT, old_int);
-      std::signal(SIGTERM, old_term);
       throw;
     }
     if (bar) bar->finish();
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
 
     run.info.version = ML4T_VERSION;
     run.info.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    watchdog.writing();
     write_results(run.results, out, write, run.info);
     if (!args->quiet) print_metrics(run, out, run.info.elapsed_seconds);
   });

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -538,8 +539,31 @@ void apply_override(YAML::Node root, const std::string& text, Loader& loader) {
   node[parts.back()] = value;
 }
 
+// A DuckDB size such as "512MB", "1.5 GB" or "4GiB" (checked here so that a typo is a
+// config error listed with the others, not a failure when DuckDB starts).
+bool is_memory_size(std::string_view text) {
+  size_t i = 0;
+  auto skip_spaces = [&] {
+    while (i < text.size() && text[i] == ' ') ++i;
+  };
+  auto digits = [&] {
+    const size_t from = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > from;
+  };
+  skip_spaces();
+  if (!digits()) return false;
+  if (i < text.size() && text[i] == '.' && (++i, !digits())) return false;
+  skip_spaces();
+  std::string unit;
+  for (; i < text.size() && text[i] != ' '; ++i) unit += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+  skip_spaces();
+  static const std::set<std::string> kUnits = {"B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"};
+  return i == text.size() && kUnits.count(unit) > 0;
+}
+
 const std::vector<std::string> kTopKeys = {"data_sources",  "features", "execution", "risk_rules",
-                                           "signal_timing", "strategy", "universe",  "output"};
+                                           "signal_timing", "strategy", "universe",  "output", "resources"};
 
 BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector<std::string>& overrides,
                     const std::string& origin) {
@@ -851,6 +875,21 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
     L.boolean(*out, "report", "output", cfg.output.report);
   }
 
+  // resources
+  if (const auto rs = L.section(root, "resources", "resources", {"memory_limit", "temp_directory", "threads"})) {
+    std::string limit;
+    L.string(*rs, "memory_limit", "resources", limit);
+    if (!limit.empty() && !is_memory_size(limit)) {
+      L.error("resources.memory_limit", fmt::format("\"{}\" is not a size; write e.g. 512MB or 4GB", limit));
+    } else {
+      cfg.resources.memory_limit = limit;
+    }
+    std::string temp;
+    L.string(*rs, "temp_directory", "resources", temp);
+    if (!temp.empty()) cfg.resources.temp_directory = L.resolve(temp);
+    L.integer(*rs, "threads", "resources", cfg.resources.threads, 0, 4096);
+  }
+
   if (!L.errors().empty()) {
     const auto& errs = L.errors();
     throw ConfigError(fmt::format("invalid configuration {} ({} problem{}):\n  {}", origin, errs.size(),
@@ -872,6 +911,9 @@ YAML::Node parse_text(std::string_view text, const std::string& origin) {
 
 BacktestConfig load_file(const fs::path& path, const std::vector<std::string>& overrides) {
   std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw ConfigError(fmt::format("config file {} is a directory; pass the YAML/JSON file inside it", path.string()));
+  }
   if (!fs::is_regular_file(path, ec)) {
     throw ConfigError(fmt::format("config file {} not found; check the path", path.string()));
   }
@@ -879,6 +921,10 @@ BacktestConfig load_file(const fs::path& path, const std::vector<std::string>& o
   if (!in) throw ConfigError(fmt::format("cannot open config file {}; check its permissions", path.string()));
   std::stringstream buffer;
   buffer << in.rdbuf();
+  if (buffer.view().find('\0') != std::string_view::npos) {
+    throw ConfigError(fmt::format("config file {} is binary, not YAML or JSON text; pass the .yaml/.json config",
+                                  path.string()));
+  }
   const fs::path absolute = fs::absolute(path, ec).lexically_normal();
   auto cfg = load(parse_text(buffer.str(), path.string()), absolute.parent_path(), overrides, path.string());
   cfg.source_file = absolute;
@@ -1014,6 +1060,14 @@ void dump(W& w, const BacktestConfig& c) {
   w.end_list();
   w.key("report").boolean(c.output.report);
   w.end_map();
+  const auto& rs = c.resources;
+  if (!rs.memory_limit.empty() || !rs.temp_directory.empty() || rs.threads != 0) {  // only when set
+    w.key("resources").begin_map();
+    w.key("memory_limit").str(rs.memory_limit);
+    w.key("temp_directory").str(rs.temp_directory.string());
+    w.key("threads").num(rs.threads);
+    w.end_map();
+  }
   w.end_map();
 }
 

@@ -82,6 +82,24 @@ void add_files(const std::string& role, const fs::path& path, std::vector<DataFi
 
 }  // namespace
 
+namespace {
+
+[[noreturn]] void throw_no_bars(const BacktestConfig& config) {
+  const auto& u = config.universe;
+  const std::string prices = config.data_sources.prices.path.string();
+  if (u.assets.empty() && !u.start && !u.end) {
+    throw DataError(fmt::format("{} holds no price bars; check data_sources.prices", prices));
+  }
+  throw DataError(fmt::format(
+      "no price bars are left after the universe filters (universe.assets: [{}], universe.start: {}, universe.end: {}) "
+      "in {}; check universe.assets, universe.start and universe.end against the data (`ml4t-backtest inspect {}` "
+      "lists its assets and time range)",
+      fmt::join(u.assets, ", "), u.start ? u.start->to_string() : "-", u.end ? u.end->to_string() : "-", prices,
+      prices));
+}
+
+}  // namespace
+
 ColumnarFeedOptions to_feed_options(const BacktestConfig& config) {
   ColumnarFeedOptions o;
   o.prices = to_data_source(config.data_sources.prices);
@@ -94,6 +112,9 @@ ColumnarFeedOptions to_feed_options(const BacktestConfig& config) {
   o.start = config.universe.start;
   o.end = config.universe.end;
   o.timing = to_timing(config.signal_timing);
+  o.memory_limit = config.resources.memory_limit;
+  o.temp_directory = config.resources.temp_directory.string();
+  o.threads = config.resources.threads;
   return o;
 }
 
@@ -181,6 +202,7 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
   if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);
   run.results = engine.run();
+  if (run.results.events == 0) throw_no_bars(config);
   run.info.rows = feed.rows_read();
   run.info.assets = feed.symbols().size();
   if (!run.results.equity_curve.empty()) {

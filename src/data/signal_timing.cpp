@@ -95,8 +95,10 @@ TimingReport validate_signal_timing(const DataSource& signals, const DataSource&
     throw ConfigError(fmt::format("signal timing: CUSTOM lag must be >= 0 bars (got {})", timing.lag));
   }
   const int lag = timing.lag_bars();
-  const auto db = detail::shared_database("", "", 0);
-  duck::Connection con(*db);
+  // A private instance: sharing the feed's, while its background order check scans,
+  // once gave a DuckDB internal error under load (seen in the sanitizer run).
+  duck::Database db;
+  duck::Connection con(db);
   detail::prepare_connection(con);
   detail::SourceRequirements sreq;
   sreq.role = "signals";
@@ -140,7 +142,17 @@ TimingReport validate_signal_timing(const DataSource& signals, const DataSource&
 
   TimingReport report;
   int64_t total = 0;
-  auto result = con.query(sql, "validating signal timing");
+  auto result = [&] {
+    try {
+      return con.query(sql, "validating signal timing");
+    } catch (const DataError& e) {
+      if (std::string_view(e.what()).find("to Timestamp(NS)") == std::string_view::npos) throw;
+      throw DataError(fmt::format("signal timing: a timestamp in column \"{}\" of {} or column \"{}\" of {} is outside "
+                                  "the range nanosecond timestamps can hold (1677-09-21 .. 2262-04-11); fix the date "
+                                  "(placeholders such as 9999-12-31 are a common cause) or remove the row",
+                                  p.ts_column, p.description, s.ts_column, s.description));
+    }
+  }();
   while (auto chunk = result.fetch()) {
     const auto strings_asset = chunk.strings(1);
     const auto strings_file = chunk.strings(4);

@@ -115,6 +115,33 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
+namespace {
+
+// DuckDB's CSV sniffer reads a file whose rows disagree on their number of fields as
+// one text column. Reading it again with the delimiter fixed and rejects stored names
+// the first bad line.
+std::string ragged_csv(duck::Connection& con, const std::string& role, const std::string& list,
+                       const std::string& description) {
+  const std::string fix =
+      "every row needs as many fields as the header (look for a missing or extra comma, or quote fields that "
+      "contain commas)";
+  try {
+    con.execute(fmt::format("SELECT count(*) FROM read_csv({}, header = true, delim = ',', store_rejects = true)", list));
+    auto result = con.query(
+        "SELECT s.file_path, e.line::BIGINT, e.error_message FROM reject_errors e JOIN reject_scans s "
+        "USING (scan_id, file_id) ORDER BY e.line LIMIT 1");
+    auto chunk = result.fetch();
+    if (chunk && chunk.size() > 0) {
+      return fmt::format("{}: {} line {}: {}; {}", role, chunk.string_at(0, 0), chunk.data<int64_t>(1)[0],
+                         chunk.string_at(2, 0), fix);
+    }
+  } catch (const Error&) {
+  }
+  return fmt::format("{}: cannot split {} into columns; {}", role, description, fix);
+}
+
+}  // namespace
+
 std::shared_ptr<duck::Database> shared_database(const std::string& memory_limit, const std::string& temp_directory,
                                                 int threads) {
   static std::mutex mutex;
@@ -311,6 +338,9 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
                     "not another format), or set format",
                     req.role, src.description, what, e.what(), what));
   }
+  if (src.csv && src.all_columns.size() == 1 && src.all_columns[0].find(',') != std::string::npos) {
+    throw DataError(ragged_csv(con, req.role, list, src.description));
+  }
   auto found = [&] { return fmt::format("columns found: [{}]", join_names(src.all_columns)); };
   auto wrong_type = [&](size_t c, std::string_view expected) {
     return DataError(
@@ -460,7 +490,7 @@ std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, b
 std::string locate_row(duck::Connection& con, const ResolvedSource& src, Timestamp ts, const std::string& asset) {
   try {
     const std::string extra = src.csv ? ", filename = true" : ", filename = true, file_row_number = true";
-    std::string sql = fmt::format("SELECT filename, {} FROM {} WHERE {} = {}", src.csv ? "-1" : "file_row_number",
+    std::string sql = fmt::format("SELECT filename, {} FROM {} WHERE {} = {}", src.csv ? "-1::BIGINT" : "file_row_number",
                                   reader_call(src, extra), ts_ns_expression(src), ts.nanos());
     if (!src.asset_column.empty()) {
       sql += fmt::format(" AND CAST({} AS VARCHAR) = {}", duck::quote_identifier(src.asset_column),

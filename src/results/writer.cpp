@@ -494,7 +494,8 @@ std::vector<fs::path> write_results(const Results& results, const fs::path& dir,
   check_output_dir(dir, options.overwrite);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw OutputError(fmt::format("cannot create output folder {}: {}", dir.string(), ec.message()));
+  if (ec) throw OutputError(fmt::format("cannot create output folder {}: {}; choose a writable --out (or output.dir)",
+                                                dir.string(), ec.message()));
   const fs::path staging = dir / fmt::format(".ml4t-partial-{}", ::getpid());
   fs::remove_all(staging, ec);
   fs::create_directory(staging, ec);

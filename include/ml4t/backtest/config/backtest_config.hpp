@@ -65,6 +65,14 @@ struct OutputConfig {
   bool report = true;                              //!< write report.html
 };
 
+/// The `resources` section: DuckDB's memory budget and spill folder while reading data.
+/// Sorting unsorted input larger than memory_limit spills to temp_directory.
+struct ResourcesConfig {
+  std::string memory_limit;              //!< e.g. "512MB", "4GB"; empty = DuckDB's default (80% of RAM)
+  std::filesystem::path temp_directory;  //!< spill folder, absolute after loading; empty = DuckDB's default
+  int threads = 0;                       //!< DuckDB threads; 0 = all cores (1 needs the least memory)
+};
+
 /// A validated, fully resolved backtest configuration.
 class BacktestConfig {
  public:
@@ -84,6 +92,8 @@ class BacktestConfig {
   UniverseConfig universe;
   /// Result folder and formats (`output`).
   OutputConfig output;
+  /// DuckDB memory limit, spill folder and threads (`resources`).
+  ResourcesConfig resources;
   std::filesystem::path source_file;  //!< the file it was loaded from (empty for strings)
 
   /// Load a YAML file. `overrides` are `key.path=value` strings (the CLI's --set); each

@@ -1,0 +1,331 @@
+// The bad-input catalog of docs/errors.md, end to end through the CLI: every bad file,
+// config or output location ends in exit code 1 (data/runtime) or 2 (usage/config) -
+// never a signal - with a message naming the file, column, timestamp or config path and
+// the fix, and no result file appears. Inputs that are odd but well defined (unsorted
+// rows, a BOM, explicit UTC offsets) must run.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "support/test_paths.hpp"
+
+namespace ml4t::backtest {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct CliRun {
+  int code = -1;  //!< exit code; 128+n from the shell when killed by signal n
+  std::string out, err;
+};
+
+// `prefix` runs in the same shell first (e.g. "ulimit -f 1;").
+CliRun cli(const fs::path& scratch, const std::string& args, const std::string& prefix = "") {
+  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  const std::string cmd =
+      fmt::format("sh -c '{} exec {} {}' >{} 2>{}", prefix, ML4T_CLI, args, out.string(), err.string());
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+// Three daily AAA bars; each case edits one line.
+constexpr const char* kHeader = "timestamp,asset_id,open,high,low,close,volume\n";
+constexpr const char* kBar1 = "2024-01-02 00:00:00,AAA,10,11,9,10.5,100\n";
+constexpr const char* kBar2 = "2024-01-03 00:00:00,AAA,10.5,11,10,10.8,100\n";
+constexpr const char* kBar3 = "2024-01-04 00:00:00,AAA,10.8,12,10,11,100\n";
+
+class BadInputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::scratch_dir();
+    write("sig.csv",
+          "timestamp,asset_id,ml_pred\n2024-01-02 00:00:00,AAA,0.7\n2024-01-03 00:00:00,AAA,0.4\n"
+          "2024-01-04 00:00:00,AAA,0.7\n");
+  }
+
+  fs::path write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+    return dir_ / name;
+  }
+
+  fs::path config(const fs::path& prices, const std::string& extra = "", const std::string& signals = "") const {
+    return write("cfg.yaml", fmt::format("data_sources:\n  prices: {}\n  signals: {}\n{}"
+                                         "strategy: {{type: signal_threshold, entry: 0.6, exit: 0.5, size_pct: 0.2}}\n",
+                                         prices.string(), signals.empty() ? (dir_ / "sig.csv").string() : signals,
+                                         extra));
+  }
+
+  // `run` must fail with `code` and write nothing; returns stderr.
+  std::string run_fails(const fs::path& cfg, int code, const std::string& prefix = "") const {
+    const fs::path out = dir_ / "out";
+    const auto r = cli(dir_, fmt::format("run {} --out {} --quiet", cfg.string(), out.string()), prefix);
+    EXPECT_EQ(r.code, code) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("error: "));
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(!fs::exists(out) || fs::is_empty(out)) << "no result files may appear";
+    return r.err;
+  }
+
+  // `run` must succeed; returns the equity table.
+  std::string run_ok(const fs::path& cfg, const std::string& name) const {
+    const auto r = cli(dir_, fmt::format("run {} --out {}/{} --format csv --quiet", cfg.string(), dir_.string(), name));
+    EXPECT_EQ(r.code, 0) << r.err;
+    return slurp(dir_ / name / "equity.csv");
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(BadInputs, MissingFileIsAConfigError) {
+  const auto cfg = config(dir_ / "absent.parquet");
+  const auto err = run_fails(cfg, 2);
+  EXPECT_THAT(err, HasSubstr(fmt::format("data_sources.prices.path: file not found: {}; check the path",
+                                         (dir_ / "absent.parquet").string())));
+  EXPECT_EQ(cli(dir_, "validate " + cfg.string()).code, 2);
+}
+
+TEST_F(BadInputs, EmptyTruncatedAndNonParquetFiles) {
+  // A generated CSV copied to .parquet stands in for "another format"; the first 300
+  // bytes of a Parquet file stand in for a truncated download.
+  write("real.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  struct Case {
+    const char* name;
+    std::string bytes;
+    const char* duckdb_says;
+  };
+  for (const Case& c : {Case{"empty.parquet", "", "too small to be a Parquet file"},
+                        Case{"text.parquet", slurp(dir_ / "real.csv"), "No magic bytes found"},
+                        Case{"trunc.parquet", std::string("PAR1") + std::string(296, '\x07'), "No magic bytes found"}}) {
+    SCOPED_TRACE(c.name);
+    const auto file = write(c.name, c.bytes);
+    const auto err = run_fails(config(file), 1);
+    EXPECT_THAT(err, HasSubstr(fmt::format("prices: cannot read {} as Parquet", file.string())));
+    EXPECT_THAT(err, HasSubstr(c.duckdb_says));
+    EXPECT_THAT(err, HasSubstr("Check that it is a complete Parquet file (not truncated, not another format)"));
+    EXPECT_EQ(cli(dir_, "validate " + (dir_ / "cfg.yaml").string()).code, 1);
+  }
+}
+
+TEST_F(BadInputs, CsvWithRaggedRow) {
+  const auto file = write("ragged.csv", std::string(kHeader) + kBar1 + "2024-01-03 00:00:00,AAA,10.5,11,10,10.8\n" + kBar3);
+  const auto err = run_fails(config(file), 1);
+  EXPECT_THAT(err, HasSubstr(fmt::format("prices: {} line 3: Expected Number of Columns: 7 Found: 6; every row needs "
+                                         "as many fields as the header",
+                                         file.string())));
+}
+
+TEST_F(BadInputs, CsvWithBadNumberOrMistypedColumn) {
+  for (const std::string bar2 : {"2024-01-03 00:00:00,AAA,10.5,11,10,abc,100\n"}) {
+    const auto file = write("badnum.csv", std::string(kHeader) + kBar1 + bar2 + kBar3);
+    const auto err = run_fails(config(file), 1);
+    EXPECT_THAT(err, HasSubstr(fmt::format("prices: column \"close\" of {} has type VARCHAR; expected a number. "
+                                           "Fix the file or map another column",
+                                           file.string())));
+  }
+}
+
+TEST_F(BadInputs, CsvWithByteOrderMarkRuns) {
+  const auto plain = write("plain.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const std::string a = run_ok(config(plain), "plain");
+  const auto bom = write("bom.csv", "\xEF\xBB\xBF" + std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  EXPECT_EQ(run_ok(config(bom), "bom"), a);
+  EXPECT_NE(a, "");
+}
+
+TEST_F(BadInputs, MissingColumn) {
+  const auto file = write("nocol.csv",
+                          "timestamp,asset_id,open,high,low,volume\n2024-01-02 00:00:00,AAA,10,11,9,100\n");
+  const auto err = run_fails(config(file), 1);
+  EXPECT_THAT(err, HasSubstr(fmt::format("prices: {} has no \"close\" column (columns found: [timestamp, asset_id, "
+                                         "open, high, low, volume]); rename the right column to \"close\"",
+                                         file.string())));
+}
+
+TEST_F(BadInputs, DuplicateBar) {
+  const auto file = write("dup.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3 + kBar2);
+  const auto err = run_fails(config(file), 1);
+  EXPECT_THAT(err, HasSubstr(fmt::format("prices: duplicate bar for asset AAA at 2024-01-03T00:00:00Z (keep one bar "
+                                         "per (timestamp, asset)) in {};",
+                                         file.string())));
+}
+
+TEST_F(BadInputs, BadPrices) {
+  struct Case {
+    const char* bar2;
+    const char* problem;
+  };
+  for (const Case& c : {Case{"2024-01-03 00:00:00,AAA,10.5,11,10,nan,100\n", "a price is missing or NaN"},
+                        Case{"2024-01-03 00:00:00,AAA,10.5,11,10,inf,100\n", "a price is infinite"},
+                        Case{"2024-01-03 00:00:00,AAA,10.5,11,10,-10.8,100\n", "a price is zero or negative"},
+                        Case{"2024-01-03 00:00:00,AAA,10.5,11,10,0,100\n", "a price is zero or negative"},
+                        Case{"2024-01-03 00:00:00,AAA,10.5,9,10,10.8,100\n", "high < low"}}) {
+    SCOPED_TRACE(c.bar2);
+    const auto file = write("bad.csv", std::string(kHeader) + kBar1 + c.bar2 + kBar3);
+    const auto err = run_fails(config(file), 1);
+    EXPECT_THAT(err, HasSubstr(fmt::format("prices: bad bar for asset AAA at 2024-01-03T00:00:00Z: {}", c.problem)));
+    EXPECT_THAT(err, HasSubstr(fmt::format("in {};", file.string())));
+    EXPECT_THAT(err, HasSubstr("fix or remove the row"));
+  }
+}
+
+TEST_F(BadInputs, OutOfOrderRowsAreSortedNotRejected) {
+  const auto sorted = write("sorted.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto shuffled = write("shuffled.csv", std::string(kHeader) + kBar3 + kBar1 + kBar2);
+  const std::string a = run_ok(config(sorted), "a");
+  EXPECT_EQ(run_ok(config(shuffled), "b"), a);
+  EXPECT_NE(a.find("2024-01-04"), std::string::npos);
+}
+
+TEST_F(BadInputs, ExplicitUtcOffsetsAreConvertedToUtc) {
+  // 2024-01-03T05:00:00+05:00 is 2024-01-03T00:00:00Z: the same bars as kBar1..3.
+  const auto plain = write("plain.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto mixed = write("mixed.csv", std::string(kHeader) + "2024-01-02T00:00:00Z,AAA,10,11,9,10.5,100\n" +
+                                            "2024-01-03T05:00:00+05:00,AAA,10.5,11,10,10.8,100\n" +
+                                            "2024-01-03T19:00:00-05:00,AAA,10.8,12,10,11,100\n");
+  EXPECT_EQ(run_ok(config(mixed), "mixed"), run_ok(config(plain), "plain"));
+}
+
+TEST_F(BadInputs, FarFutureDate) {
+  // Stamps are int64 nanoseconds: 2262-04-11 is the last day they can hold. Both the
+  // signal-timing query and the feed itself (validation off) must say so.
+  const auto file = write("future.csv", std::string(kHeader) + kBar1 + kBar2 + "9999-12-31 00:00:00,AAA,10.8,12,10,11,100\n");
+  for (const std::string extra : {"", "signal_timing: {validate: false}\n"}) {
+    SCOPED_TRACE(extra);
+    const auto err = run_fails(config(file, extra), 1);
+    EXPECT_THAT(err, HasSubstr(fmt::format("a timestamp in column \"timestamp\" of {}", file.string())));
+    EXPECT_THAT(err, HasSubstr("is outside the range nanosecond timestamps can hold (1677-09-21 .. 2262-04-11); fix "
+                               "the date (placeholders such as 9999-12-31 are a common cause) or remove the row"));
+  }
+}
+
+TEST_F(BadInputs, SignalsForUnknownAsset) {
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto sig = write("s.csv", "timestamp,asset_id,ml_pred\n2024-01-02 00:00:00,AAA,0.7\n2024-01-03 00:00:00,ZZZ,0.4\n");
+  const auto err = run_fails(config(prices, "", sig.string()), 1);
+  EXPECT_THAT(err, HasSubstr("signals/features: asset ZZZ has values (first stamped 2024-01-03T00:00:00Z) but no price "
+                             "bars; check the asset names or the asset filter"));
+}
+
+TEST_F(BadInputs, SignalsWithDuplicateStamps) {
+  // Not silent: a warning by default (the last row wins), an error with fail_on_violation.
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto sig = write("s.csv", "timestamp,asset_id,ml_pred\n2024-01-02 00:00:00,AAA,0.7\n2024-01-02 00:00:00,AAA,0.4\n");
+  const auto warned = cli(dir_, fmt::format("run {} --out {}/w", config(prices, "", sig.string()).string(), dir_.string()));
+  EXPECT_EQ(warned.code, 0) << warned.err;
+  EXPECT_THAT(warned.err, HasSubstr("warning: signal timing report: 1 problem(s); first: asset AAA: more than one signal "
+                                    "stamped 2024-01-02T00:00:00Z (the last row wins)"));
+  const auto cfg = config(prices, "signal_timing: {fail_on_violation: true}\n", sig.string());
+  const auto err = run_fails(cfg, 1);
+  EXPECT_THAT(err, HasSubstr(fmt::format("1 violation(s) in {} against {}", sig.string(), prices.string())));
+  EXPECT_THAT(err, HasSubstr("asset AAA: more than one signal stamped 2024-01-02T00:00:00Z"));
+  EXPECT_THAT(err, HasSubstr("Fix: stamp each signal with the time of the bar it was computed from (or later), remove "
+                             "duplicates"));
+  const auto v = cli(dir_, "validate " + cfg.string());
+  EXPECT_EQ(v.code, 1);
+  EXPECT_THAT(v.err, HasSubstr("signal_timing.fail_on_violation is true"));
+}
+
+TEST_F(BadInputs, EmptyUniverseAfterFilters) {
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  for (const std::string extra : {"universe: {assets: [QQQ]}\n", "universe: {start: 2030-01-01}\n"}) {
+    SCOPED_TRACE(extra);
+    const auto err = run_fails(config(prices, extra), 1);
+    EXPECT_THAT(err, HasSubstr("no price bars are left after the universe filters"));
+    EXPECT_THAT(err, HasSubstr(prices.string()));
+    EXPECT_THAT(err, HasSubstr("universe.assets"));
+  }
+}
+
+TEST_F(BadInputs, ConfigTyposWrongTypesAndUndefinedVariables) {
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  struct Case {
+    std::string extra;
+    const char* says;
+  };
+  for (const Case& c : {Case{"executoin: {initial_capital: 5}\n", "executoin: unknown key; did you mean \"execution\"?"},
+                        Case{"execution: {initial_capital: [1, 2]}\n",
+                             "execution.initial_capital: expected a number, got a list"},
+                        Case{"resources: {memory_limit: lots}\n",
+                             "resources.memory_limit: \"lots\" is not a size; write e.g. 512MB or 4GB"},
+                        Case{"output:\n  dir: ${ML4T_SURELY_UNDEFINED}/x\n",
+                             "output.dir: environment variable ML4T_SURELY_UNDEFINED is not defined; export "
+                             "ML4T_SURELY_UNDEFINED=... or write ${ML4T_SURELY_UNDEFINED:-default}"}}) {
+    SCOPED_TRACE(c.extra);
+    const auto cfg = config(prices, c.extra);
+    const auto err = run_fails(cfg, 2);
+    EXPECT_THAT(err, HasSubstr(fmt::format("error: invalid configuration {} (1 problem):", cfg.string())));
+    EXPECT_THAT(err, HasSubstr(c.says));
+    const auto v = cli(dir_, "validate " + cfg.string());
+    EXPECT_EQ(v.code, 2);
+    EXPECT_THAT(v.err, HasSubstr(c.says));
+  }
+}
+
+TEST_F(BadInputs, ConfigThatIsADirectoryOrBinary) {
+  fs::create_directories(dir_ / "cfgdir.yaml");
+  auto err = run_fails(dir_ / "cfgdir.yaml", 2);
+  EXPECT_THAT(err, HasSubstr(fmt::format("config file {} is a directory", (dir_ / "cfgdir.yaml").string())));
+  std::string binary = "\x7f" "ELF\x02\x01\x01";
+  for (int i = 0; i < 64; ++i) binary += static_cast<char>((i * 37) & 0xff);
+  const auto bin = write("bin.yaml", binary);
+  err = run_fails(bin, 2);
+  EXPECT_THAT(err, HasSubstr(fmt::format("config file {} is binary, not YAML or JSON text", bin.string())));
+  EXPECT_EQ(cli(dir_, "validate " + bin.string()).code, 2);
+}
+
+TEST_F(BadInputs, UnwritableOutputLocation) {
+  // Tests run as root, so a read-only mode would not stop the write: a path below a
+  // regular file cannot be created by anyone.
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto cfg = config(prices);
+  write("afile", "x");
+  const auto r = cli(dir_, fmt::format("run {} --out {}/afile/out --quiet", cfg.string(), dir_.string()));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("error: cannot create output folder {}/afile/out: Not a directory; choose "
+                                           "a writable --out",
+                                           dir_.string())));
+  EXPECT_EQ(slurp(dir_ / "afile"), "x");
+}
+
+TEST_F(BadInputs, FullOutputLocation) {
+  // RLIMIT_FSIZE of one 1 KiB block stands in for a full disk: writes fail with EFBIG.
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto err = run_fails(config(prices), 1, "ulimit -f 1;");
+  EXPECT_THAT(err, HasSubstr(fmt::format("error: writing results into {} failed, nothing was written",
+                                         (dir_ / "out").string())));
+  EXPECT_THAT(err, HasSubstr("File too large"));
+}
+
+TEST_F(BadInputs, ExistingOutputFolder) {
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto cfg = config(prices);
+  fs::create_directories(dir_ / "o");
+  write("o/summary.json", "earlier");
+  const auto r = cli(dir_, fmt::format("run {} --out {}/o --quiet", cfg.string(), dir_.string()));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("error: output folder {}/o is not empty; pass --overwrite", dir_.string())));
+  EXPECT_EQ(slurp(dir_ / "o/summary.json"), "earlier");
+  EXPECT_EQ(fs::directory_iterator(dir_ / "o")->path().filename(), "summary.json");
+}
+
+}  // namespace
+}  // namespace ml4t::backtest
