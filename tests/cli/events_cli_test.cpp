@@ -2,12 +2,11 @@
 // context after the point-in-time joins. Hand-built data keeps the values checkable.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "data/duckdb/duckdb_wrapper.hpp"
+#include "support/cli_runner.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -15,18 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int code;
-  std::string text;
-};
-
-Output run(const fs::path& dir, const std::string& args) {
-  const fs::path out = dir / "out.txt";
-  const int status = std::system(fmt::format("{} {} >{} 2>&1", ML4T_CLI, args, out.string()).c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ss.str()};
+testing::CliRun run(const fs::path& dir, const std::string& args) {
+  return testing::run_captured(dir, fmt::format("{} {}", ML4T_CLI, args));
 }
 
 class EventsCli : public ::testing::Test {
@@ -61,8 +50,8 @@ class EventsCli : public ::testing::Test {
 
 TEST_F(EventsCli, StrictShowsValuesOnTheirOwnBarAndCarriesThemForward) {
   const auto r = run(dir_, fmt::format("events {} -n 4", (dir_ / "config.yaml").string()));
-  ASSERT_EQ(r.code, 0) << r.text;
-  EXPECT_EQ(r.text,
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
             "2024-01-02T00:00:00Z  context: vix=18.5\n"
             "  AAA      open=10.0000 high=11.0000 low=9.0000 close=10.5000 volume=100  signals: ml_pred=0.75\n"
             "  BBB      open=20.0000 high=21.0000 low=19.0000 close=20.5000 volume=200  signals: ml_pred=0.25\n"
@@ -73,8 +62,8 @@ TEST_F(EventsCli, StrictShowsValuesOnTheirOwnBarAndCarriesThemForward) {
 
 TEST_F(EventsCli, NextBarHidesValuesUntilTheFollowingBarAndLimitStops) {
   const auto r = run(dir_, fmt::format("events {} -n 3 --set signal_timing.mode=next_bar", (dir_ / "config.yaml").string()));
-  ASSERT_EQ(r.code, 0) << r.text;
-  EXPECT_EQ(r.text,
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
             "2024-01-02T00:00:00Z  context: vix=NaN\n"
             "  AAA      open=10.0000 high=11.0000 low=9.0000 close=10.5000 volume=100  signals: ml_pred=NaN\n"
             "  BBB      open=20.0000 high=21.0000 low=19.0000 close=20.5000 volume=200  signals: ml_pred=NaN\n"
@@ -84,8 +73,8 @@ TEST_F(EventsCli, NextBarHidesValuesUntilTheFollowingBarAndLimitStops) {
 
 TEST_F(EventsCli, MissingConfigIsAConfigError) {
   const auto r = run(dir_, fmt::format("events {}", (dir_ / "nope.yaml").string()));
-  EXPECT_EQ(r.code, 2) << r.text;
-  EXPECT_NE(r.text.find("nope.yaml"), std::string::npos) << r.text;
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("nope.yaml"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "data/duckdb/duckdb_wrapper.hpp"
 #include "ml4t/backtest/data/sample_data.hpp"
+#include "support/cli_runner.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -23,28 +24,12 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
+using testing::CliRun;
+const auto& slurp = testing::read_file;
 
 // Runs the CLI with stdout/stderr captured separately (neither is a terminal).
 CliRun cli(const fs::path& scratch, const std::string& args, const std::string& env = "") {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string cmd = fmt::format("{} {} {} >{} 2>{}", env, ML4T_CLI, args, out.string(), err.string());
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return testing::run_captured(scratch, fmt::format("{} {} {}", env, ML4T_CLI, args));
 }
 
 int64_t parquet_rows(const fs::path& file, const std::string& where = "true") {

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/cli_runner.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -22,29 +23,12 @@ using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct CliRun {
-  int code = -1;  //!< exit code; 128+n from the shell when killed by signal n
-  std::string out, err;
-};
+using testing::CliRun;
+const auto& slurp = testing::read_file;
 
 // `prefix` runs in the same shell first (e.g. "ulimit -f 1;").
 CliRun cli(const fs::path& scratch, const std::string& args, const std::string& prefix = "") {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string cmd =
-      fmt::format("sh -c '{} exec {} {}' >{} 2>{}", prefix, ML4T_CLI, args, out.string(), err.string());
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return testing::run_captured(scratch, fmt::format("sh -c '{} exec {} {}'", prefix, ML4T_CLI, args));
 }
 
 // Three daily AAA bars; each case edits one line.

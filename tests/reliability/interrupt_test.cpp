@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "ml4t/backtest/data/sample_data.hpp"
+#include "support/cli_runner.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -22,12 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const auto& slurp = testing::read_file;
 
 class Interrupt : public ::testing::TestWithParam<int> {
  protected:

@@ -12,6 +12,7 @@
 
 #include "data/duckdb/duckdb_wrapper.hpp"
 #include "ml4t/backtest/data/columnar_data_feed.hpp"
+#include "support/cli_runner.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -67,12 +68,7 @@ TEST(ResourceLimits, UnsortedDataLargerThanTheMemoryLimitSpillsAndRuns) {
   EXPECT_EQ(last.nanos(), kBase + (kRows / kAssets - 1) * 60'000'000'000LL);  // minute 1999
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const auto& slurp = testing::read_file;
 
 // The config's `resources` section reaches DuckDB: the same backtest under a 64 MB
 // limit (spilling) and under DuckDB's default gives byte-identical results.
