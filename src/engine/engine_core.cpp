@@ -376,7 +376,9 @@ void EngineCore::try_fill(Order& o, bool at_close) {
   st.pending_qty -= signed_qty;
   if (o.remaining == 0) {
     o.open = false;
-    --st.open_orders;
+    // Fractional quantities summed then subtracted leave a residue (1e-15); with no
+    // open order left the total is exactly 0.
+    if (--st.open_orders == 0) st.pending_qty = 0;
   }
   execute(&o, record, o.asset, signed_qty, base, price, commission, ExitReason::kSignal);
 }
@@ -699,7 +701,8 @@ PositionInfo EngineCore::position_info(AssetId asset) const {
 // Order entry
 
 double EngineCore::round_quantity(double quantity) const {
-  if (config_.execution.fractional_shares) return quantity;
+  // Fractional: only a floating-point residue (|q| < 1e-9 shares) counts as zero.
+  if (config_.execution.fractional_shares) return std::abs(quantity) < kShareEpsilon ? 0.0 : quantity;
   return quantity >= 0 ? std::floor(quantity + kShareEpsilon) : -std::floor(-quantity + kShareEpsilon);
 }
 
@@ -734,7 +737,7 @@ void EngineCore::close_order(Order& o, OrderStatus status, std::string reason) {
   o.open = false;
   AssetState& st = assets_[o.asset];
   st.pending_qty -= o.remaining;
-  --st.open_orders;
+  if (--st.open_orders == 0) st.pending_qty = 0;  // no floating-point residue
   OrderRecord& rec = results_.orders[o.id - 1];
   rec.status = status;
   rec.reason = std::move(reason);
