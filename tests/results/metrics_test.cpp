@@ -45,6 +45,14 @@ TEST(Metrics, ReturnsRiskAndDrawdownByHand) {
   EXPECT_DOUBLE_EQ(m.calmar, m.cagr / -(99.0 / 110 - 1));
   EXPECT_DOUBLE_EQ(m.exposure, 2.0 / 3);
   EXPECT_DOUBLE_EQ(m.periods_per_year, 252);
+  // The same numbers from Python's statistics module (stdev, mean) on r = +0.1, -0.1,
+  // +0.1: an independent check of the formulas above.
+  EXPECT_NEAR(m.annual_volatility, 1.8330302779823362, 1e-12);
+  EXPECT_NEAR(m.sharpe, 4.58257569495584, 1e-12);
+  EXPECT_NEAR(m.sortino, 9.16515138991168, 1e-12);
+  EXPECT_NEAR(m.cagr, 1288.2641288883594, 1e-8);
+  EXPECT_NEAR(m.calmar, 12882.641288883593, 1e-7);
+  EXPECT_NEAR(m.max_drawdown, -0.1, 1e-15);
 }
 
 TEST(Metrics, DrawdownDurationCountsUntilRecovery) {
@@ -118,6 +126,10 @@ TEST(Metrics, DetectsTheBarFrequencyFromTheMedianSpacing) {
   EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + minutes(1), t0 + minutes(2)})), 252 * 390);
   EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + minutes(5), t0 + minutes(10)})), 252 * 78);
   EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + hours(24 * 7), t0 + hours(24 * 14)})), 52);
+  // Month ends: 31, 29, 31 days apart -> monthly, 12.
+  EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({Timestamp::from_civil(2024, 1, 31), Timestamp::from_civil(2024, 3, 2),
+                                                  Timestamp::from_civil(2024, 3, 31), Timestamp::from_civil(2024, 5, 1)})),
+                   12);
   EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0})), 252);
   // An explicit value wins.
   EXPECT_DOUBLE_EQ(compute_metrics(curve({t0, t0 + minutes(1)}), {}, {}, 12).periods_per_year, 12);
