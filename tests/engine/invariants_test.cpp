@@ -142,8 +142,21 @@ TEST(Invariants, BooksBalanceAtEveryTimestampAndFillsRespectTiming) {
           EXPECT_GE(f.price, bars[f.asset].low);
           EXPECT_LE(f.price, bars[f.asset].high);
         }
-        if (config.execution.fill_timing == FillTiming::kNextBar && o.reason.empty()) {
+        // Risk-rule exits are created by the engine on the bar they fill in; every
+        // strategy order (whatever its final status: a partly filled order may end
+        // cancelled or rejected) fills on a later bar, or with same_bar_close at most
+        // at the close of the bar it was placed in.
+        const bool rule_exit =
+            o.reason == "stop_loss" || o.reason == "take_profit" || o.reason == "trailing_stop";
+        if (rule_exit) {
+          EXPECT_EQ(f.timestamp, o.created);
+        } else if (config.execution.fill_timing == FillTiming::kNextBar) {
           EXPECT_GT(f.timestamp, o.created) << "order " << o.id << " filled on the bar it was placed";
+        } else {
+          EXPECT_GE(f.timestamp, o.created);
+          if (f.timestamp == o.created && config.execution.slippage.type == SlippageType::kNone) {
+            EXPECT_EQ(f.price, bars[f.asset].close) << "order " << o.id << " filled at its own bar but not the close";
+          }
         }
         if (!config.execution.allow_short) {
           EXPECT_GE(qty[f.asset], -1e-9);
