@@ -306,6 +306,46 @@ TEST(StrategyApi, DayOrderPlacedMidSessionExpiresAtTheDaysEnd) {
   EXPECT_EQ(r.orders[0].reason, "day order expired at the end of its UTC trading day");
 }
 
+TEST(StrategyApi, DayOrderForAnAssetWithoutABarThatDayExpiresUnfilled) {
+  // BBB has no bar on day 1, the order's day: it expires at day 2 without a chance.
+  InMemoryDataFeed::Builder b;
+  for (int i = 0; i < 3; ++i) b.add_bar(day(i), "AAA", Bar{10, 10, 10, 10, 100});
+  b.add_bar(day(0), "BBB", Bar{20, 20, 20, 20, 100});
+  b.add_bar(day(2), "BBB", Bar{20, 20, 20, 20, 100});
+  auto feed = b.build();
+  auto r = run_script(*feed, [](Script& s, int bar) {
+    if (bar == 0) s.order(1, 5, OrderType::kMarket, Strategy::kNoPrice, Strategy::kNoPrice, TimeInForce::kDay);
+  });
+  EXPECT_TRUE(r.fills.empty());
+  EXPECT_EQ(r.orders[0].status, OrderStatus::kExpired);
+  EXPECT_EQ(r.orders[0].updated, day(2));
+}
+
+TEST(StrategyApi, OnFillSeesEveryFillIncludingRuleExits) {
+  EngineConfig config;
+  config.risk_rules.stop_loss = 0.02;  // 102 x 0.98 = 99.96: b3's low 100 misses, b4's 99 hits
+  config.execution.close_positions_at_end = true;
+  auto feed = make_feed({{"AAA", kBars, {}}, {"BBB", kBars, {}}});
+  std::vector<Fill> seen;
+  Script script([](Script& s, int bar) {
+    if (bar == 0) s.order(0, 10);
+    if (bar == 3) s.order(1, 1);  // open at the end: closed at b4's close
+  });
+  {
+    BacktestEngine engine(*feed, script, config);
+    const Results r = engine.run();
+    ASSERT_EQ(r.fills.size(), 4u);
+    ASSERT_EQ(script.fills_seen.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(script.fills_seen[i].order_id, r.fills[i].order_id);
+      EXPECT_EQ(script.fills_seen[i].price, r.fills[i].price);
+    }
+    EXPECT_EQ(r.trades[0].exit_reason, ExitReason::kStopLoss);
+    EXPECT_DOUBLE_EQ(r.fills[2].price, 102 * 0.98);
+    EXPECT_EQ(r.trades[1].exit_reason, ExitReason::kEndOfData);
+  }
+}
+
 TEST(StrategyApi, ContextGatingUsesTheConfiguredFieldAndMissingValuesDoNotBlock) {
   // Field "vix9d", entries only while it is >= 15: 12 at b0 blocks; 18 at b1 lets in;
   // missing at b2 does not block; 11 at b3 blocks the entry but not the exit.
