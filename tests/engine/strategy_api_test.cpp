@@ -408,3 +408,85 @@ TEST(StrategyApi, FractionalQuantitiesLeaveNoResidueInOpenOrderTotals) {
 
 }  // namespace
 }  // namespace ml4t::backtest
+
+namespace ml4t::backtest {
+namespace {
+
+using testing::day;
+using testing::make_feed;
+using testing::run_script;
+using testing::Script;
+
+const std::vector<Bar> kFive = {{100, 101, 99, 100, 1000},
+                                {102, 104, 101, 103, 1000},
+                                {105, 106, 104, 105, 1000},
+                                {104, 105, 100, 101, 1000},
+                                {101, 102, 99, 100, 1000}};
+
+TEST(BrokerEdges, AllowShortFalseAlsoRejectsAtTheFill) {
+  // Placement counts open orders: with a buy limit of 10 open (at 90, never reached) a
+  // sell of 10 looks like a close. At b1 the sell fills first and would leave -10: rejected.
+  EngineConfig config;
+  config.execution.allow_short = false;
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) {
+          s.order(0, 10, OrderType::kLimit, 90);
+          s.order(0, -10);
+        }
+      },
+      config);
+  EXPECT_TRUE(r.fills.empty());
+  ASSERT_EQ(r.orders.size(), 2u);
+  EXPECT_EQ(r.orders[0].status, OrderStatus::kOpen);
+  EXPECT_EQ(r.orders[1].status, OrderStatus::kRejected);
+  EXPECT_EQ(r.orders[1].updated, day(1));
+  EXPECT_EQ(r.orders[1].reason,
+            "short selling is disabled (execution.allow_short: false): selling 10 would leave -10 of AAA");
+}
+
+TEST(BrokerEdges, VolumeParticipationIsSharedByTheOrdersOfOneAsset) {
+  // Cap 10% of 1000 = 100 shares per bar for AAA. Two buys of 80: at b1 the first takes
+  // 80 and the second the remaining 20; at b2 the second takes its last 60.
+  EngineConfig config;
+  config.execution.max_volume_participation = 0.1;
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) {
+          s.order(0, 80);
+          s.order(0, 80);
+        }
+      },
+      config);
+  ASSERT_EQ(r.fills.size(), 3u);
+  EXPECT_EQ(r.fills[0].order_id, 1u);
+  EXPECT_DOUBLE_EQ(r.fills[0].quantity, 80);
+  EXPECT_EQ(r.fills[1].order_id, 2u);
+  EXPECT_DOUBLE_EQ(r.fills[1].quantity, 20);
+  EXPECT_EQ(r.fills[1].timestamp, day(1));
+  EXPECT_EQ(r.fills[2].order_id, 2u);
+  EXPECT_DOUBLE_EQ(r.fills[2].quantity, 60);
+  EXPECT_EQ(r.fills[2].timestamp, day(2));
+  EXPECT_DOUBLE_EQ(r.fills[2].price, 105);
+  // After b1 order 2 is partially filled; its final state is filled at (20 x 102 + 60 x 105) / 80.
+  EXPECT_EQ(r.orders[1].status, OrderStatus::kFilled);
+  EXPECT_DOUBLE_EQ(r.orders[1].avg_fill_price, (20 * 102 + 60 * 105) / 80.0);
+}
+
+TEST(BrokerEdges, SizingThatLandsAHairBelowAWholeShareKeepsIt) {
+  // 29% of 100000 at 29 is 999.9999999999999 in floating point: 1000 shares, not 999.
+  const std::vector<Bar> bars(3, Bar{29, 29, 29, 29, 1e6});
+  auto feed = make_feed({{"AAA", bars, {}}});
+  auto r = run_script(*feed, [](Script& s, int bar) {
+    if (bar == 0) s.order_target_percent(0, 0.29);
+  });
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.fills[0].quantity, 1000);
+}
+
+}  // namespace
+}  // namespace ml4t::backtest
