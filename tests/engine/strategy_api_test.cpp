@@ -477,6 +477,58 @@ TEST(BrokerEdges, VolumeParticipationIsSharedByTheOrdersOfOneAsset) {
   EXPECT_DOUBLE_EQ(r.orders[1].avg_fill_price, (20 * 102 + 60 * 105) / 80.0);
 }
 
+TEST(BrokerEdges, ABarsOwnHighDoesNotTightenTheTrailingStopItIsTestedAgainst) {
+  // Sell trailing 5% placed at b1 (close 100): level 95. b2 spans 100..110: tested
+  // against 95 it holds (a stop trailed by b2's own high, 104.5, would have sold in b2).
+  // Then the peak is 110 -> level 104.5; b3 opens at 104, through it -> the open, 104.
+  const std::vector<Bar> bars = {{100, 100, 100, 100, 1000},
+                                 {100, 101, 99, 100, 1000},
+                                 {101, 110, 100, 108, 1000},
+                                 {104, 106, 103, 105, 1000}};
+  auto feed = make_feed({{"AAA", bars, {}}});
+  auto r = run_script(*feed, [](Script& s, int bar) {
+    if (bar == 0) s.order(0, 10);
+    if (bar == 1) s.order_trailing_stop(0, -10, 0.05);
+  });
+  ASSERT_EQ(r.fills.size(), 2u);
+  EXPECT_EQ(r.fills[1].timestamp, day(3));
+  EXPECT_DOUBLE_EQ(r.fills[1].price, 104);
+}
+
+TEST(BrokerEdges, FixedCommissionIsChargedOncePerOrderAcrossPartialFills) {
+  // 250 shares at 10% of 1000-share bars: fills of 100, 100, 50; 5 per order, paid once.
+  EngineConfig config;
+  config.execution.max_volume_participation = 0.1;
+  config.execution.commission = {CommissionType::kFixed, 5.0, 0.0};
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) s.order(0, 250);
+      },
+      config);
+  ASSERT_EQ(r.fills.size(), 3u);
+  EXPECT_DOUBLE_EQ(r.fills[0].commission, 5);
+  EXPECT_DOUBLE_EQ(r.fills[1].commission, 0);
+  EXPECT_DOUBLE_EQ(r.fills[2].commission, 0);
+  // Cash: 100000 - 100 x 102 - 100 x 105 - 50 x 104 - 5 = 74095.
+  EXPECT_DOUBLE_EQ(r.equity_curve[3].cash, 74095);
+}
+
+TEST(BrokerEdges, StopLimitTriggeredIntrabarAboveItsLimitWaitsForALaterBar) {
+  // Buy stop 103 limit 102.5 placed at b0. b1 (open 102, high 104, low 101) reaches the
+  // stop inside the bar, but 103 > 102.5 and OHLC cannot tell whether 102.5 traded after
+  // the trigger: no fill in b1 (docs/execution.md, Choice). b2's low 104 misses the
+  // limit; b3 (open 104, low 100) reaches it -> 102.5.
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(*feed, [](Script& s, int bar) {
+    if (bar == 0) s.order(0, 10, OrderType::kStopLimit, 102.5, 103);
+  });
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].timestamp, day(3));
+  EXPECT_DOUBLE_EQ(r.fills[0].price, 102.5);
+}
+
 TEST(BrokerEdges, SizingThatLandsAHairBelowAWholeShareKeepsIt) {
   // 29% of 100000 at 29 is 999.9999999999999 in floating point: 1000 shares, not 999.
   const std::vector<Bar> bars(3, Bar{29, 29, 29, 29, 1e6});
