@@ -529,6 +529,109 @@ TEST(BrokerEdges, StopLimitTriggeredIntrabarAboveItsLimitWaitsForALaterBar) {
   EXPECT_DOUBLE_EQ(r.fills[0].price, 102.5);
 }
 
+TEST(BrokerEdges, PercentageCommissionIsOnTheNotionalAfterSlippage) {
+  // Buy 10 at b1's open 102 + 1% = 103.02: commission 0.1% x 1030.2 = 1.0302.
+  EngineConfig config;
+  config.execution.commission = {CommissionType::kPercentage, 0.001, 0.0};
+  config.execution.slippage = {SlippageType::kPercentage, 0.01};
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) s.order(0, 10);
+      },
+      config);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.fills[0].price, 103.02);
+  EXPECT_DOUBLE_EQ(r.fills[0].commission, 1.0302);
+}
+
+TEST(BrokerEdges, ClosingAtTheEndPaysSlippage) {
+  // Long 10 from b1 (102); closed at b4's close 100 - 0.05 = 99.95: pnl -20.5 - 0.5
+  // entry slippage (bought at 102.05) = -21; slippage 0.5 + 0.5.
+  EngineConfig config;
+  config.execution.close_positions_at_end = true;
+  config.execution.slippage = {SlippageType::kFixed, 0.05};
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) s.order(0, 10);
+      },
+      config);
+  ASSERT_EQ(r.fills.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.fills[1].price, 99.95);
+  ASSERT_EQ(r.trades.size(), 1u);
+  EXPECT_NEAR(r.trades[0].pnl, -21, 1e-9);
+  EXPECT_NEAR(r.trades[0].slippage, 1.0, 1e-9);
+  EXPECT_NEAR(r.final_equity, 100000 - 21, 1e-9);
+}
+
+TEST(BrokerEdges, SameBarCloseDayOrderLivesOnlyOnItsBar) {
+  // Placed at b2 (close 105): a day buy limit 102 misses b2's close and expires before
+  // b3, whose low 100 would have filled it; the GTC twin fills there at 102.
+  EngineConfig config;
+  config.execution.fill_timing = FillTiming::kSameBarClose;
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 2) {
+          s.order(0, 10, OrderType::kLimit, 102, Strategy::kNoPrice, TimeInForce::kDay);
+          s.order(0, 10, OrderType::kLimit, 102);
+        }
+      },
+      config);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_EQ(r.fills[0].order_id, 2u);
+  EXPECT_EQ(r.fills[0].timestamp, day(3));
+  EXPECT_EQ(r.orders[0].status, OrderStatus::kExpired);
+  EXPECT_EQ(r.orders[0].updated, day(3));
+}
+
+TEST(BrokerEdges, VolumeShareImpactIsCappedAtTheWholeBar) {
+  // 2000 shares of a 1000-share bar: the share is capped at 1 -> 102 x (1 + 0.1).
+  EngineConfig config;
+  config.execution.initial_capital = 1e6;
+  config.execution.slippage = {SlippageType::kVolumeShare, 0.1};
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) s.order(0, 2000);
+      },
+      config);
+  ASSERT_EQ(r.fills.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.fills[0].price, 102 * 1.1);
+  EXPECT_NEAR(r.fills[0].slippage, 2000 * 10.2, 1e-6);
+}
+
+TEST(BrokerEdges, BuyingPowerCountsShortsInOtherAssets) {
+  // Capital 10000. Short 40 AAA at b1's open 102: cash 14080. At b2's fills AAA is
+  // marked at b1's close 103 (short value 4120), so free equity is 14080 - 2 x 4120 =
+  // 5840: 116 BBB at 50 (5800) fit, 117 (5850) do not.
+  EngineConfig config;
+  config.execution.initial_capital = 10'000;
+  const std::vector<Bar> flat(5, Bar{50, 50, 50, 50, 1e6});
+  auto run = [&](double qty) {
+    auto feed = make_feed({{"AAA", kFive, {}}, {"BBB", flat, {}}});
+    return run_script(
+        *feed,
+        [qty](Script& s, int bar) {
+          if (bar == 0) s.order(0, -40);
+          if (bar == 1) s.order(1, qty);
+        },
+        config);
+  };
+  const Results ok = run(116);
+  EXPECT_EQ(ok.orders[1].status, OrderStatus::kFilled);
+  const Results r = run(117);
+  EXPECT_EQ(r.orders[1].status, OrderStatus::kRejected);
+  EXPECT_EQ(r.orders[1].reason,
+            "insufficient buying power at 2024-01-03T00:00:00Z: buying 117 BBB at 50.0000 needs 5850.00 but 5840.00 is "
+            "available; size orders below the free equity (equity minus gross exposure)");
+}
+
 TEST(BrokerEdges, SizingThatLandsAHairBelowAWholeShareKeepsIt) {
   // 29% of 100000 at 29 is 999.9999999999999 in floating point: 1000 shares, not 999.
   const std::vector<Bar> bars(3, Bar{29, 29, 29, 29, 1e6});
