@@ -103,6 +103,20 @@ TEST(ResultsGolden, PeriodsPerYearIsDetectedFromIntradayBars) {
   EXPECT_DOUBLE_EQ(r.metrics.periods_per_year, 1764);
 }
 
+TEST(ResultsGolden, ShortPositionsCountAsExposure) {
+  // Short 10 from b1's open 102 to b3's open 104 (-20): exposed at b1 and b2 of 5 bars.
+  auto feed = make_feed({{"AAA", kBars, {}}});
+  const Results r = run_script(*feed, [](Script& s, int bar) {
+    if (bar == 0) s.order(0, -10);
+    if (bar == 2) s.close_position(0);
+  });
+  EXPECT_DOUBLE_EQ(r.equity_curve[1].positions_value, -1030);
+  EXPECT_DOUBLE_EQ(r.equity_curve[1].gross_value, 1030);
+  EXPECT_DOUBLE_EQ(r.metrics.exposure, 0.4);
+  EXPECT_DOUBLE_EQ(r.metrics.avg_loss, -20);
+  EXPECT_DOUBLE_EQ(r.metrics.profit_factor, 0);  // no winning trade
+}
+
 TEST(ResultsGolden, LossesGiveProfitFactorAndAverageLoss) {
   // Two round trips of 10 shares: 102 -> 105 (+30) and 104 -> 101 (-30).
   auto feed = make_feed({{"AAA", kBars, {}}});
