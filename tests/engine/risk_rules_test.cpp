@@ -131,6 +131,29 @@ TEST(RiskRules, WhenStopAndTargetShareABarTheStopWins) {
   EXPECT_EQ(r.trades[0].exit_reason, ExitReason::kStopLoss);
 }
 
+TEST(RiskRules, OfStopLossAndTrailingStopTheTighterLevelExits) {
+  // Entry 100, stop loss 5% (95) and trailing stop 3%. b2: trailing level 97 is the
+  // tighter (low 100: no exit); the high-water mark becomes 108. b3: trailing level
+  // 108 x 0.97 = 104.76 is above the stop's 95 and b3's low 102 reaches it -> 104.76,
+  // exit reason trailing_stop.
+  auto r = hold(kRising, rules([](RiskRules& rr) {
+                  rr.stop_loss = 0.05;
+                  rr.trailing_stop = 0.03;
+                }));
+  ASSERT_EQ(r.fills.size(), 2u);
+  EXPECT_EQ(r.fills[1].timestamp, day(3));
+  EXPECT_DOUBLE_EQ(r.fills[1].price, 104.76);
+  EXPECT_EQ(r.trades[0].exit_reason, ExitReason::kTrailingStop);
+  // Stop loss 1% (99) with a 10% trail (90): b2 opens at 99, at the stop -> stop_loss.
+  auto r2 = hold(kFalling, rules([](RiskRules& rr) {
+                   rr.stop_loss = 0.01;
+                   rr.trailing_stop = 0.10;
+                 }));
+  ASSERT_EQ(r2.fills.size(), 2u);
+  EXPECT_DOUBLE_EQ(r2.fills[1].price, 99);
+  EXPECT_EQ(r2.trades[0].exit_reason, ExitReason::kStopLoss);
+}
+
 TEST(RiskRules, RuleExitPaysCostsAndCancelsTheOldExitOrder) {
   EngineConfig config = rules([](RiskRules& rr) { rr.stop_loss = 0.05; });
   config.execution.commission = {CommissionType::kFixed, 1.0, 0};
