@@ -632,6 +632,52 @@ TEST(BrokerEdges, BuyingPowerCountsShortsInOtherAssets) {
             "available; size orders below the free equity (equity minus gross exposure)");
 }
 
+TEST(BrokerEdges, AFlipSplitsCommissionAndSlippageProRata) {
+  // Fixed slippage 0.1, commission 0.01/share. Buy 10 at 102.1 (slippage 1, commission
+  // 0.1); sell 30 at 104 - 0.1 = 103.9 (slippage 3, commission 0.3): a third closes the
+  // long, two thirds open a short of 20.
+  EngineConfig config;
+  config.execution.slippage = {SlippageType::kFixed, 0.1};
+  config.execution.commission = {CommissionType::kPerShare, 0.01, 0.0};
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) s.order(0, 10);
+        if (bar == 2) s.order(0, -30);
+      },
+      config);
+  ASSERT_EQ(r.trades.size(), 2u);
+  // Long: (103.9 - 102.1) x 10 - 0.1 - 0.1 = 17.8; slippage 1 + 1.
+  EXPECT_NEAR(r.trades[0].commission, 0.2, 1e-12);
+  EXPECT_NEAR(r.trades[0].slippage, 2.0, 1e-9);
+  EXPECT_NEAR(r.trades[0].pnl, 17.8, 1e-9);
+  // Short 20 from 103.9, open, marked at 100: 78 - 0.2 = 77.8; slippage 2.
+  EXPECT_NEAR(r.trades[1].commission, 0.2, 1e-12);
+  EXPECT_NEAR(r.trades[1].slippage, 2.0, 1e-9);
+  EXPECT_NEAR(r.trades[1].pnl, 77.8, 1e-9);
+  EXPECT_NEAR(r.final_equity, 100095.6, 1e-9);
+}
+
+TEST(BrokerEdges, BuyingPowerIncludesTheCommission) {
+  // Capital 10000: 98 shares at 102 = 9996 fit, but not with a commission of 5 (10001).
+  EngineConfig config;
+  config.execution.initial_capital = 10'000;
+  config.execution.commission = {CommissionType::kFixed, 5.0, 0.0};
+  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) s.order(0, 98);
+      },
+      config);
+  EXPECT_TRUE(r.fills.empty());
+  EXPECT_EQ(r.orders[0].status, OrderStatus::kRejected);
+  EXPECT_EQ(r.orders[0].reason,
+            "insufficient buying power at 2024-01-02T00:00:00Z: buying 98 AAA at 102.0000 needs 10001.00 but 10000.00 "
+            "is available; size orders below the free equity (equity minus gross exposure)");
+}
+
 TEST(BrokerEdges, SizingThatLandsAHairBelowAWholeShareKeepsIt) {
   // 29% of 100000 at 29 is 999.9999999999999 in floating point: 1000 shares, not 999.
   const std::vector<Bar> bars(3, Bar{29, 29, 29, 29, 1e6});
