@@ -2,8 +2,9 @@
 // order_target_percent to a short, close_position cancelling open orders, average cost
 // and realized/unrealized P&L as seen from inside the hooks, cash()/equity() at each
 // bar, the on_timestamp cross-section, sell-side stop-limits and buy trailing stops,
-// day orders on intraday bars, and context gating on a configured field. Every expected
-// value is worked out by hand in the comments.
+// day orders on intraday bars, and context gating on a configured field; then broker
+// edge cases (BrokerEdges) that mutation testing of engine_core.cpp showed no test
+// covered. Every expected value is worked out by hand in the comments.
 #include <gtest/gtest.h>
 
 #include <cmath>
