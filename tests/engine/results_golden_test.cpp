@@ -56,6 +56,29 @@ TEST(ResultsGolden, EquityCurveColumns) {
   }
 }
 
+TEST(ResultsGolden, DrawdownIsMeasuredFromTheInitialCapital) {
+  // Same-bar close: 10 bought at b0's close 100 with a commission of 5 -> equity 99995
+  // at b0, already 5 below the capital: drawdown 99995 / 100000 - 1.
+  EngineConfig config;
+  config.execution.fill_timing = FillTiming::kSameBarClose;
+  config.execution.commission = {CommissionType::kFixed, 5.0, 0.0};
+  auto feed = make_feed({{"AAA", kBars, {}}});
+  const Results r = run_script(
+      *feed,
+      [](Script& s, int bar) {
+        if (bar == 0) s.order(0, 10);
+      },
+      config);
+  EXPECT_DOUBLE_EQ(r.equity_curve[0].equity, 99995);
+  EXPECT_DOUBLE_EQ(r.equity_curve[0].drawdown, 99995.0 / 100000 - 1);
+  // b1: 99995 + 30 = 100025, a new peak.
+  EXPECT_DOUBLE_EQ(r.equity_curve[1].drawdown, 0);
+  // b2 100045 (peak), b3 100005, b4 99995: the deepest point is b4 against b2.
+  EXPECT_DOUBLE_EQ(r.equity_curve[4].equity, 99995);
+  EXPECT_DOUBLE_EQ(r.metrics.max_drawdown, 99995.0 / 100045 - 1);
+  EXPECT_EQ(r.metrics.max_drawdown_duration_bars, 2);
+}
+
 TEST(ResultsGolden, EveryMetricOfAOneTradeRun) {
   const Results r = one_trade();
   const Metrics& m = r.metrics;
