@@ -1,8 +1,12 @@
 """Events/s of a Python ``on_market_data`` strategy (and, for comparison, a vectorized
-``on_timestamp`` one and the built-in C++ one) over a generated dataset.
+``on_timestamp`` one and the built-in C++ one) over a generated dataset: by default the
+``daily`` dataset of ``ml4t-backtest bench`` (500 assets x 2,520 days, seed 42).
 
-    build/ml4t-backtest generate --out /work/bigdata/daily --symbols 500 --days 2520
-    PYTHONPATH=build/python /usr/bin/python3 python/bench/bench_strategy.py /work/bigdata/daily
+    build/ml4t-backtest generate --out out/bench-daily --symbols 500 --days 2520 --freq 1d --seed 42
+    PYTHONPATH=build/python /usr/bin/python3 python/bench/bench_strategy.py out/bench-daily [on_market_data ...]
+
+Each line: events, wall seconds, events/s, CPU seconds of the process (less disturbed
+by other load than wall time) and the trade count, which is the same for all three.
 """
 
 from __future__ import annotations
@@ -46,16 +50,22 @@ class Vectorized(bt.Strategy):
 def run(name: str, data: Path, strategy) -> None:
     feed = bt.PolarsDataFeed(price_path=data / "prices.parquet", signals_path=data / "signals.parquet",
                              validate_signal_timing=False)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     results = bt.BacktestEngine(data_feed=feed, strategy=strategy, initial_capital=1_000_000.0).run()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     print(f"{name:<22} {results.events:>10,} events  {seconds:7.2f} s  {results.events / seconds:>12,.0f} events/s  "
-          f"trades {results.metrics['num_trades']:,}", flush=True)
+          f"cpu {cpu:6.2f} s  trades {results.metrics['num_trades']:,}", flush=True)
 
 
 def main() -> None:
-    data = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/bigdata/daily")
+    data = Path(sys.argv[1] if len(sys.argv) > 1 else "out/bench-daily")
+    if not (data / "prices.parquet").exists():
+        sys.exit(f"bench_strategy: {data}/prices.parquet not found; generate it first:\n"
+                 f"  build/ml4t-backtest generate --out {data} --symbols 500 --days 2520 --freq 1d --seed 42")
     which = sys.argv[2:] or ["on_market_data", "on_timestamp", "builtin"]
+    unknown = set(which) - {"on_market_data", "on_timestamp", "builtin"}
+    if unknown:
+        sys.exit(f"bench_strategy: unknown strategies {sorted(unknown)}; use on_market_data, on_timestamp, builtin")
     if "on_market_data" in which:
         run("python on_market_data", data, PerEvent())
     if "on_timestamp" in which:

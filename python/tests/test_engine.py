@@ -7,6 +7,7 @@ import json
 import math
 import os
 import signal
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -209,11 +210,25 @@ def test_results_files_and_report(tmp_path, prices_path):
     with pytest.raises(bt.OutputError, match="overwrite"):
         results.to_parquet(tmp_path / "out")
     assert isinstance(bt.OutputError("x"), OSError)
-    results.to_parquet(tmp_path / "out", overwrite=True)
+    written = results.to_parquet(tmp_path / "out", overwrite=True, csv=True)
+    assert len(written) == 9
     report = results.report(tmp_path / "report.html")
     assert report.read_text().lstrip().lower().startswith("<!doctype html")
-    # Round trip through the feed reader: the written equity table has one row per bar.
-    assert len(results.equity_curve) == 10
+    # The files hold what the DataFrames hold: CSV read back with pandas, Parquet row
+    # counts from the CLI's inspect. 2 assets x 20% bought Jan 2, filled Jan 3 at the open.
+    equity_csv = pd.read_csv(tmp_path / "out" / "equity.csv")
+    assert len(results.equity_curve) == len(equity_csv) == 10
+    np.testing.assert_allclose(equity_csv["equity"], results.equity_curve["equity"], rtol=0, atol=1e-6)
+    fills_csv = pd.read_csv(tmp_path / "out" / "fills.csv")
+    assert fills_csv["price"].tolist() == results.fills["price"].tolist() == [103.0, 203.0]
+    assert fills_csv["quantity"].tolist() == [194.0, 98.0]  # floor(20000 / 103), floor(20000 / 203): Jan 2 closes
+    assert len(pd.read_csv(tmp_path / "out" / "trades.csv")) == len(results.trades) == 2  # open at the end
+    cli = os.environ.get("ML4T_CLI")
+    if cli:
+        for name, frame in [("trades", results.trades), ("fills", results.fills), ("orders", results.orders)]:
+            info = subprocess.run([cli, "inspect", str(tmp_path / "out" / f"{name}.parquet"), "--json",
+                                   "--asset-column", ""], capture_output=True, text=True, check=True)
+            assert json.loads(info.stdout)["rows"] == len(frame), name
     assert "Results(events=20" in repr(results)
 
 

@@ -374,6 +374,29 @@ def test_configuration_example(config_dir):
     assert len(events) == 10 and events[1].signals == {"ml_pred": 0.5, "confidence": 0.9}
 
 
+def test_environment_variables_example(config_dir, tmp_path):
+    # export DATA_PATH=/data
+    # python my_backtest.py
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "my_backtest.py").write_text(
+        "from pathlib import Path\n"
+        "from ml4t.backtest.config import BacktestConfig\n"
+        "config = BacktestConfig.from_yaml(Path('config.yaml'))\n"
+        "print(config.data_sources.prices.path)\n")
+    env = dict(os.environ, DATA_PATH=str(config_dir), PYTHONDONTWRITEBYTECODE="1")
+    out = subprocess.run([sys.executable, "my_backtest.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(config_dir / "prices.parquet")
+    env["DATA_PATH"] = str(tmp_path / "elsewhere")
+    out = subprocess.run([sys.executable, "my_backtest.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 1 and "ConfigError" in out.stderr and "elsewhere/prices.parquet" in out.stderr
+
+
 def test_configuration_errors_list_every_problem(tmp_path, monkeypatch):
     from ml4t.backtest import ConfigError
     from ml4t.backtest.config import BacktestConfig

@@ -5,28 +5,38 @@ Every fenced block is looked at, together with the HTML comments on the lines ju
 above its opening fence (the "directives"):
 
   ```bash            run, in a scratch folder laid out like the repository root
-                     (build/ -> the build tree, scripts/ -> the repo's scripts,
-                     examples/ and docs/ copied), blocks of one document in order and
+                     (build/ -> the build tree, scripts/, include/ and python/ ->
+                     the repo's, examples/ and docs/ copied), blocks of one document in order and
                      sharing that folder, each with `bash -euo pipefail`.
   <!-- no-test: why -->      do not run / check this block (say why).
   <!-- exit: N -->           the block must exit with status N (error examples).
   <!-- include: PATH -->     the block must equal the file PATH (repo-relative), or
-  <!-- include: PATH#NAME -->  the lines between `// [doc:NAME]` markers in it. C++
-                             blocks must be included this way (the file is compiled by
-                             CMake), so code in the docs is always code that builds.
+  <!-- include: PATH#NAME -->  the lines between `// [doc:NAME]` (C++) or `# [doc:NAME]`
+                             (Python) markers in it. C++ blocks must be included this
+                             way (the file is compiled by CMake), so code in the docs is
+                             always code that builds; an included Python file is run by a
+                             bash block of the same document.
   <!-- file: PATH -->        write the block to PATH in the scratch folder before the
                              next bash block runs (e.g. a config the commands use).
   <!-- expect: TEXT -->      (on the line after a bash block's closing fence) its
                              output must contain TEXT.
 
-  <!-- run -->               also run a ```sh/```shell/```console block (with bash) or a
-                             ```python block (with the python3 running this script,
-                             PYTHONPATH=BUILD/python so `import ml4t.backtest` works).
+  <!-- run -->               run a ```sh/```shell/```console block (with bash) or a
+                             ```python block (with the python3 running this script).
+  <!-- needs: python -->     the block uses the Python module: it runs when the build has
+                             it (--python-path, set by CMake when the module is built) and
+                             is counted as skipped otherwise (e.g. the sanitizer build).
+                             ```python blocks need the module implicitly.
 
-Other blocks (```sh, ```text, ```yaml, ```python... without `run`) are shown, not run;
-a ```cpp/```c++ block without an include (or no-test) is an error.
+With --python-path every block runs with PYTHONPATH=that folder, so `import ml4t.backtest`
+works in bash and python blocks alike.
 
-  run_doc_examples.py --source REPO --build BUILD_DIR [--work DIR] [docs/x.md ...]
+```text, ```yaml, ```json and ```cmake blocks (without `file`) are shown, not run. A
+```cpp block that is not included, and a ```python/```sh/```shell/```console block with
+neither `run` nor `no-test`, is an error: every command and code block is tested or says
+why not.
+
+  run_doc_examples.py --source REPO --build BUILD_DIR [--python-path DIR] [--work DIR] [docs/x.md ...]
   run_doc_examples.py --source REPO --update-includes [docs/x.md ...]   (re-paste included
                      blocks from their files after editing an example; runs nothing)
 Exit status 0 when every example passed; the failures are printed otherwise.
@@ -91,7 +101,8 @@ def included_text(source, spec):
     text = open(full, encoding="utf-8").read()
     if not name:
         return text
-    marker = f"// [doc:{name}]"
+    comment = "#" if path.endswith(".py") else "//"
+    marker = f"{comment} [doc:{name}]"
     parts = text.split(marker)
     if len(parts) != 3:
         raise ValueError(f"include: {path} needs exactly two '{marker}' lines around the snippet")
@@ -138,6 +149,7 @@ def prepare_workdir(work, source, build):
     os.symlink(os.path.abspath(build), os.path.join(work, "build"))
     os.symlink(os.path.join(source, "scripts"), os.path.join(work, "scripts"))
     os.symlink(os.path.join(source, "include"), os.path.join(work, "include"))
+    os.symlink(os.path.join(source, "python"), os.path.join(work, "python"))
     for folder in ("examples", "docs"):
         shutil.copytree(os.path.join(source, folder), os.path.join(work, folder))
 
@@ -148,11 +160,13 @@ def main():
     ap.add_argument("--build", help="build tree holding ml4t-backtest (required to run)")
     ap.add_argument("--update-includes", action="store_true", help="rewrite included blocks from their files")
     ap.add_argument("--work", default=None, help="scratch folder (default: BUILD/doc-examples)")
+    ap.add_argument("--python-path", default=None,
+                    help="the built Python package folder (BUILD/python); without it blocks needing Python are skipped")
     ap.add_argument("--timeout", type=float, default=120, help="seconds per block")
     ap.add_argument("docs", nargs="*", help="Markdown files (default: docs/*.md)")
     args = ap.parse_args()
     source = os.path.abspath(args.source)
-    docs = args.docs or sorted(
+    docs = [d for d in args.docs if d] or sorted(
         [os.path.join(source, "docs", f) for f in os.listdir(os.path.join(source, "docs")) if f.endswith(".md")])
 
     if args.update_includes:
@@ -161,7 +175,8 @@ def main():
         ap.error("--build is required")
     work_root = os.path.abspath(args.work or os.path.join(args.build, "doc-examples"))
 
-    failures, ran, checked, skipped = [], 0, 0, 0
+    python_path = os.path.abspath(args.python_path) if args.python_path else None
+    failures, ran, checked, skipped, no_python = [], 0, 0, 0, 0
     started = time.monotonic()
     for doc in docs:
         display = os.path.relpath(doc, source)
@@ -198,8 +213,15 @@ def main():
                 with open(target, "w", encoding="utf-8") as f:
                     f.write(b.text)
                 continue
+            if b.lang in OPT_IN_LANGS and "run" not in names:
+                failures.append(f"{b.where()}: {b.lang} block is neither run (<!-- run -->) nor marked "
+                                f"<!-- no-test: why -->")
+                continue
             runnable = b.lang in RUN_LANGS or ("run" in names and b.lang in OPT_IN_LANGS)
             if not runnable:
+                continue
+            if ("needs" in names and values["needs"] == "python" or b.lang.startswith("python")) and not python_path:
+                no_python += 1
                 continue
             if not prepared:
                 prepare_workdir(work, source, args.build)
@@ -208,11 +230,11 @@ def main():
             ran += 1
             t0 = time.monotonic()
             try:
-                env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC")
-                if b.lang.startswith("python"):
+                env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC", PYTHONDONTWRITEBYTECODE="1")
+                if python_path:
                     env["PYTHONPATH"] = os.pathsep.join(
-                        [os.path.join(os.path.abspath(args.build), "python")] +
-                        ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+                        [python_path] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+                if b.lang.startswith("python"):
                     command = [sys.executable, "-c", b.text]
                 else:
                     command = ["bash", "-euo", "pipefail", "-c", b.text]
@@ -234,7 +256,7 @@ def main():
                 failures.append(f"{b.where()}: {'; '.join(problems)}\n--- block ---\n{b.text}--- output (tail) ---\n"
                                 f"{tail}\n---")
     print(f"doc examples: {ran} blocks run, {checked} included blocks checked, {skipped} skipped (no-test), "
-          f"{len(failures)} failed, {time.monotonic() - started:.1f}s")
+          f"{no_python} skipped (no Python module), {len(failures)} failed, {time.monotonic() - started:.1f}s")
     for f in failures:
         print("FAIL " + f, file=sys.stderr)
     return 1 if failures else 0

@@ -23,7 +23,11 @@ def to_pandas(frame: Any):
     if isinstance(frame, pd.DataFrame):
         return frame
     if type(frame).__module__.startswith("polars"):
-        return frame.to_pandas()
+        try:
+            return frame.to_pandas()
+        except ModuleNotFoundError:
+            # polars converts through pyarrow; without it, go through Python lists.
+            return pd.DataFrame(frame.to_dict(as_series=False))
     raise TypeError(f"expected a pandas or polars DataFrame, got {type(frame).__name__}")
 
 
