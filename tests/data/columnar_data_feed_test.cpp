@@ -7,6 +7,7 @@
 
 #include "data/feed_fixtures.hpp"
 #include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/data/optimize.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -456,6 +457,40 @@ TEST(ColumnarDataFeed, HivePartitionsAreReadInTimeOrderWithoutASort) {
   } catch (const DataError& err) {
     EXPECT_NE(std::string(err.what()).find("month=2"), std::string::npos) << err.what();
   }
+}
+
+TEST(ColumnarDataFeed, ReadsAnOptimizedMonthPartitionedDatasetSkippingOtherMonths) {
+  const auto dir = scratch_dir();
+  // Unsorted input: A and B on the 1st of every month of 2024, close = month.
+  copy_to(dir / "in.parquet",
+          "SELECT TIMESTAMP '2024-01-01 10:00:00' + to_months(m) AS timestamp, a AS asset_id, m + 1.0 AS open, "
+          "m + 1.0 AS high, m + 1.0 AS low, m + 1.0 AS close, 100 AS volume FROM range(12) r(m), "
+          "(VALUES ('B'), ('A')) v(a) ORDER BY hash(m, a)");
+  OptimizeOptions opt;
+  opt.partition_by = PartitionBy::kMonth;
+  opt.categorical = {"asset_id"};
+  write_optimized_parquet({(dir / "in.parquet").string()}, dir / "ds", opt);
+  ColumnarFeedOptions o;
+  o.prices = (dir / "ds").string();
+  o.start = Timestamp::parse("2024-03-01");
+  o.end = Timestamp::parse("2024-04-30");
+  ColumnarDataFeed feed(o);
+  // Every other month's file is corrupted after construction: pruned ones are never opened.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "ds")) {
+    const std::string path = entry.path().string();
+    if (entry.is_regular_file() && path.find("month=3/") == std::string::npos &&
+        path.find("month=4/") == std::string::npos) {
+      write_text(entry.path(), "not parquet");
+    }
+  }
+  const auto e = drain(feed);
+  EXPECT_EQ(keys(e), (std::vector<std::string>{"A@10:00", "B@10:00", "A@10:00", "B@10:00"}));
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].time, "2024-03-01T10:00:00Z");
+  EXPECT_EQ(e[0].close, 3.0);
+  EXPECT_EQ(e[3].time, "2024-04-01T10:00:00Z");
+  EXPECT_EQ(e[3].close, 4.0);
+  EXPECT_FALSE(feed.sorted_by_duckdb());  // the optimized layout streams without a sort
 }
 
 // 6144 one-minute bars of asset A, in three row groups of 2048. `layout` orders rows
