@@ -350,6 +350,47 @@ TEST(ColumnarDataFeed, ColumnMappingAndOtherTimestampTypes) {
   EXPECT_EQ(e[0].symbol, "X");
 }
 
+TEST(ColumnarDataFeed, SignalColumnSelectionAndMapping) {
+  const auto dir = scratch_dir();
+  copy_to(dir / "p.parquet", prices_select({bar("10:00", "A", 1), bar("10:01", "A", 2)}));
+  copy_to(dir / "s.parquet",
+          "SELECT TIMESTAMP '2024-01-02 10:00:00' AS ts, 'A' AS sym, 0.75 AS pred, 0.9 AS confidence, 'x' AS note");
+  ColumnarFeedOptions o;
+  o.prices = (dir / "p.parquet").string();
+  o.timing.mode = SignalTimingMode::kStrict;
+  DataSource s((dir / "s.parquet").string());
+  s.timestamp_column = "ts";
+  s.asset_column = "sym";
+  s.columns = {"pred"};
+  s.rename = {{"pred", "ml_pred"}};
+  o.signals = s;
+  ColumnarDataFeed feed(o);
+  EXPECT_EQ(feed.schema().signal_names(), std::vector<std::string>{"ml_pred"});
+  const auto e = drain(feed);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].signals, std::vector<double>{0.75});
+  EXPECT_EQ(e[1].signals, std::vector<double>{0.75});
+
+  // Without a column list every non-key column is a value: the text column is refused.
+  o.signals->columns.clear();
+  try {
+    ColumnarDataFeed all(o);
+    FAIL();
+  } catch (const DataError& err) {
+    EXPECT_EQ(std::string(err.what()), "signals: column \"note\" of " + (dir / "s.parquet").string() +
+                                           " has type VARCHAR; expected a number. Fix the file or map another column");
+  }
+  o.signals->columns = {"pred", "conf"};
+  try {
+    ColumnarDataFeed missing(o);
+    FAIL();
+  } catch (const DataError& err) {
+    EXPECT_EQ(std::string(err.what()), "signals: " + (dir / "s.parquet").string() +
+                                           " has no column \"conf\" (columns found: [ts, sym, pred, confidence, "
+                                           "note]); fix the column list");
+  }
+}
+
 TEST(ColumnarDataFeed, NanosecondAndDateTimestamps) {
   const auto dir = scratch_dir();
   copy_to(dir / "ns.parquet",
