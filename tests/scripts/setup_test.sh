@@ -43,12 +43,15 @@ mkdir -p "$WORK/tree/scripts" && cp "$SRC/scripts/setup" "$WORK/tree/scripts/set
 
 # 2. npm registry unreachable (port 9 refuses connections).
 if command -v npm >/dev/null; then
-  err="$(ML4T_SETUP_SKIP_APT=1 npm_config_registry=http://127.0.0.1:9 "$WORK/tree/scripts/setup" 2>&1 >/dev/null)"
+  # No proxy may stand between npm and 127.0.0.1 for this check.
+  err="$(env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy -u npm_config_proxy -u npm_config_https_proxy \
+    NO_PROXY=127.0.0.1 npm_config_noproxy=127.0.0.1 ML4T_SETUP_SKIP_APT=1 npm_config_registry=http://127.0.0.1:9 \
+    "$WORK/tree/scripts/setup" 2>&1 >/dev/null)"
   rc=$?
   [[ $rc -eq 1 ]] || fail "unreachable npm: exit $rc, expected 1"
   [[ $(printf '%s\n' "$err" | wc -l) -eq 1 ]] || fail "unreachable npm: expected one line, got: $err"
   expect_in "scripts/setup: error: npm pack duckdb@1.4.4" "$err"
-  expect_in "ECONNREFUSED" "$err"
+  expect_in "(request to http://127.0.0.1:9/" "$err"
   expect_in "check that the npm registry http://127.0.0.1:9 is reachable" "$err"
   expect_in "DUCKDB_ROOT" "$err"
   [[ ! -e "$WORK/tree/.deps/duckdb-1.4.4/.complete" ]] || fail "a failed fetch left a complete .deps"
