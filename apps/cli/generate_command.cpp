@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/sample_data.hpp"
 
 namespace ml4t::backtest::cli {
@@ -33,7 +34,11 @@ void register_generate(CLI::App& app) {
     SampleDataOptions options;
     options.out_dir = args->out;
     options.symbols = args->symbols;
-    options.start = Timestamp::parse(args->start);
+    try {
+      options.start = Timestamp::parse(args->start);
+    } catch (const DataError& e) {
+      throw ConfigError(fmt::format("--start: {}", e.what()));  // a usage error: exit code 2
+    }
     options.days = args->days;
     options.frequency = parse_bar_frequency(args->freq);
     options.seed = args->seed;

@@ -77,6 +77,12 @@ BadDataPolicy parse_bad_data(const std::string& s) {
   throw ConfigError("bad_data='" + s + "' is not one of 'error', 'drop', 'warn'");
 }
 
+MixedTimeZones parse_mixed_time_zones(const std::string& s) {
+  if (s == "error") return MixedTimeZones::kError;
+  if (s == "naive_is_utc") return MixedTimeZones::kNaiveIsUtc;
+  throw ConfigError("mixed_time_zones='" + s + "' is not one of 'error', 'naive_is_utc'");
+}
+
 OrderCheck parse_order(const std::string& s) {
   if (s == "auto") return OrderCheck::kAuto;
   if (s == "sort") return OrderCheck::kSort;
@@ -203,7 +209,7 @@ void bind_feeds(py::module_& m) {
                        std::shared_ptr<FeatureProvider> provider, std::vector<std::string> assets, py::object start,
                        py::object end, SignalTimingMode mode, int lag, bool validate, bool fail_on_violation,
                        const std::string& bad_data, const std::string& order, std::string memory_limit,
-                       std::string temp_directory, int threads) {
+                       std::string temp_directory, int threads, const std::string& mixed_time_zones) {
              ColumnarFeedOptions o;
              o.prices = std::move(prices);
              o.signals = std::move(signals);
@@ -214,6 +220,7 @@ void bind_feeds(py::module_& m) {
              o.end = opt_time(end);
              o.timing = make_timing(mode, lag, validate, fail_on_violation);
              o.bad_data = parse_bad_data(bad_data);
+             o.mixed_time_zones = parse_mixed_time_zones(mixed_time_zones);
              o.order = parse_order(order);
              o.memory_limit = std::move(memory_limit);
              o.temp_directory = std::move(temp_directory);
@@ -232,7 +239,7 @@ void bind_feeds(py::module_& m) {
            py::arg("signal_timing_mode") = SignalTimingMode::kNextBar, py::arg("lag") = 1,
            py::arg("validate_signal_timing") = false, py::arg("fail_on_timing_violation") = true,
            py::arg("bad_data") = "error", py::arg("order") = "auto", py::arg("memory_limit") = "",
-           py::arg("temp_directory") = "", py::arg("threads") = 0)
+           py::arg("temp_directory") = "", py::arg("threads") = 0, py::arg("mixed_time_zones") = "error")
       .def_property_readonly("dropped_rows", &ColumnarDataFeed::dropped_rows, "Rows skipped by bad_data='drop'/'warn'.")
       .def_property_readonly("rows_read", &ColumnarDataFeed::rows_read, "Price rows read so far.");
 

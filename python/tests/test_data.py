@@ -75,6 +75,19 @@ def test_bad_prices_are_reported_or_dropped(tmp_path):
     assert [e.timestamp.day for e in feed] == [2, 4] and feed.dropped_rows == 1
 
 
+def test_mixed_naive_and_zoned_text_timestamps(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("timestamp,asset_id,open,high,low,close\n"
+                    "2024-01-02 10:00:00,A,1,1,1,1\n"
+                    "2024-01-02 05:01:00-05:00,A,2,2,2,2\n")
+    with pytest.raises(bt.DataError, match="mixes timestamps with a time zone"):
+        list(bt.PolarsDataFeed(price_path=str(path)))
+    feed = bt.PolarsDataFeed(price_path=str(path), mixed_time_zones="naive_is_utc")
+    assert [(e.timestamp.hour, e.timestamp.minute) for e in feed] == [(10, 0), (10, 1)]
+    with pytest.raises(bt.ConfigError, match="mixed_time_zones"):
+        bt.PolarsDataFeed(price_path=str(path), mixed_time_zones="local")
+
+
 def test_precomputed_provider_from_file(sample):
     provider = bt.PrecomputedFeatureProvider(sample["files"]["features"])
     feed = bt.PolarsDataFeed(price_path=sample["files"]["prices"], feature_provider=provider)

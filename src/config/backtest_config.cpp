@@ -563,7 +563,8 @@ bool is_memory_size(std::string_view text) {
 }
 
 const std::vector<std::string> kTopKeys = {"data_sources",  "features", "execution", "risk_rules",
-                                           "signal_timing", "strategy", "universe",  "output", "resources"};
+                                           "signal_timing", "strategy", "universe",  "output", "resources",
+                                           "data_quality"};
 
 BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector<std::string>& overrides,
                     const std::string& origin) {
@@ -890,6 +891,16 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
     L.integer(*rs, "threads", "resources", cfg.resources.threads, 0, 4096);
   }
 
+  // data_quality
+  if (const auto dq = L.section(root, "data_quality", "data_quality", {"bad_data", "mixed_time_zones"})) {
+    static const std::vector<std::string> policies = {"error", "drop", "warn"};
+    if (const auto i = L.choice(*dq, "bad_data", "data_quality", policies)) cfg.data_quality.bad_data = policies[*i];
+    static const std::vector<std::string> zones = {"error", "naive_is_utc"};
+    if (const auto i = L.choice(*dq, "mixed_time_zones", "data_quality", zones)) {
+      cfg.data_quality.mixed_time_zones = zones[*i];
+    }
+  }
+
   if (!L.errors().empty()) {
     const auto& errs = L.errors();
     throw ConfigError(fmt::format("invalid configuration {} ({} problem{}):\n  {}", origin, errs.size(),
@@ -1066,6 +1077,13 @@ void dump(W& w, const BacktestConfig& c) {
     w.key("memory_limit").str(rs.memory_limit);
     w.key("temp_directory").str(rs.temp_directory.string());
     w.key("threads").num(rs.threads);
+    w.end_map();
+  }
+  const auto& dq = c.data_quality;
+  if (dq.bad_data != "error" || dq.mixed_time_zones != "error") {  // only when set
+    w.key("data_quality").begin_map();
+    w.key("bad_data").str(dq.bad_data);
+    w.key("mixed_time_zones").str(dq.mixed_time_zones);
     w.end_map();
   }
   w.end_map();

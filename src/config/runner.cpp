@@ -115,6 +115,10 @@ ColumnarFeedOptions to_feed_options(const BacktestConfig& config) {
   o.memory_limit = config.resources.memory_limit;
   o.temp_directory = config.resources.temp_directory.string();
   o.threads = config.resources.threads;
+  const auto& dq = config.data_quality;
+  o.bad_data = dq.bad_data == "drop" ? BadDataPolicy::kDrop : dq.bad_data == "warn" ? BadDataPolicy::kWarn
+                                                                                   : BadDataPolicy::kError;
+  o.mixed_time_zones = dq.mixed_time_zones == "naive_is_utc" ? MixedTimeZones::kNaiveIsUtc : MixedTimeZones::kError;
   return o;
 }
 

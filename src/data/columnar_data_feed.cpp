@@ -598,11 +598,33 @@ struct ColumnarDataFeed::Impl {
     return true;
   }
 
+  // validate_signal_timing on the signals and on a streamed feature file. Without
+  // fail_on_violation the report still reaches the user, through on_warning.
+  void validate_timing() {
+    std::vector<const DataSource*> checked;
+    if (options.signals) checked.push_back(&*options.signals);
+    if (options.feature_provider) {
+      if (const DataSource* fs = options.feature_provider->streamable_source()) checked.push_back(fs);
+    }
+    for (const DataSource* source : checked) {
+      const TimingReport report = validate_signal_timing(*source, options.prices, options.timing,
+                                                         options.timing.fail_on_violation, options.assets);
+      if (report.is_valid) continue;
+      options.on_warning(fmt::format("signal timing report for {}: {} problem(s); first: {}",
+                                     detail::join_names(source->paths), report.violations.size(),
+                                     report.violations.front().message));
+    }
+  }
+
   void start() {
     started = true;
-    if (options.timing.validate && options.signals) {
-      validate_signal_timing(*options.signals, options.prices, options.timing, options.timing.fail_on_violation,
-                             options.assets);
+    if (options.timing.validate) validate_timing();
+    if (options.mixed_time_zones == MixedTimeZones::kError) {
+      std::vector<const ResolvedSource*> all{&prices};
+      for (const auto& vs : sources) all.push_back(&vs->src);
+      for (const ResolvedSource* src : all) {
+        if (auto message = detail::mixed_time_zones(con, *src); !message.empty()) throw DataError(message);
+      }
     }
     // How each source gets into timestamp order. Under kAuto an unfiltered Parquet source
     // whose row groups do not overlap streams at once, checked alongside (OrderWatch);

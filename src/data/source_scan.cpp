@@ -487,6 +487,40 @@ std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, b
   return fmt::format("SELECT {} FROM {}{}", ts_select(src), src.reader, where_clause(src, filter, filter_assets));
 }
 
+std::string mixed_time_zones(duck::Connection& con, const ResolvedSource& src) {
+  // CSV is read as text here: DuckDB's sniffer may type a mixed column as TIMESTAMPTZ,
+  // silently taking the naive rows as UTC.
+  if (!src.csv && src.ts_type != duck::ColumnType::kVarchar) return "";
+  // An explicit zone follows the time (after a ':MM' group, so the '-02' of a bare date
+  // does not count as an offset).
+  const std::string zoned =
+      R"(regexp_matches(t, ':\d{2}(\.\d+)?\s*([Zz]|UTC|GMT|[+-]\d{2}(:?\d{2})?|[A-Za-z_]+/[A-Za-z_/+-]+)$'))";
+  const std::string asset =
+      src.asset_column.empty() ? "NULL::VARCHAR" : fmt::format("CAST({} AS VARCHAR)", duck::quote_identifier(src.asset_column));
+  auto result = con.query(
+      fmt::format("SELECT min(t) FILTER (WHERE z), arg_min(a, t) FILTER (WHERE z), arg_min(f, t) FILTER (WHERE z), "
+                  "min(t) FILTER (WHERE NOT z), arg_min(a, t) FILTER (WHERE NOT z), arg_min(f, t) FILTER (WHERE NOT z) "
+                  "FROM (SELECT t, {} AS z, a, f FROM (SELECT trim(CAST({} AS VARCHAR)) AS t, {} AS a, filename AS f "
+                  "FROM {}) WHERE t IS NOT NULL)",
+                  zoned, duck::quote_identifier(src.ts_column), asset, reader_call(src, src.csv ? ", filename = true, all_varchar = true" : ", filename = true")),
+      fmt::format("checking the time zones of {} {}", src.role, src.description));
+  auto chunk = result.fetch();
+  if (!chunk || chunk.size() == 0) return "";
+  for (const size_t c : {size_t{0}, size_t{3}}) {
+    if (!duck::DataChunk::is_valid(chunk.validity(c), 0)) return "";  // all zoned, or none
+  }
+  auto row = [&](size_t c) {
+    const bool has_asset = duck::DataChunk::is_valid(chunk.validity(c + 1), 0);
+    return fmt::format("\"{}\"{} in {}", chunk.string_at(c, 0),
+                       has_asset ? fmt::format(" (asset {})", chunk.string_at(c + 1, 0)) : "", chunk.string_at(c + 2, 0));
+  };
+  return fmt::format(
+      "{}: column \"{}\" mixes timestamps with a time zone, e.g. {}, and without one, e.g. {}; naive times would be "
+      "read as UTC, which is wrong if they were written in local time. Write every timestamp with its UTC offset "
+      "(or all in UTC), or set mixed_time_zones: naive_is_utc",
+      src.role, src.ts_column, row(0), row(3));
+}
+
 std::string locate_row(duck::Connection& con, const ResolvedSource& src, Timestamp ts, const std::string& asset) {
   try {
     const std::string extra = src.csv ? ", filename = true" : ", filename = true, file_row_number = true";

@@ -75,6 +75,11 @@ std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool o
 /// SELECT ts_ns FROM src WHERE ... (the cheap sortedness pre-scan).
 std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, bool filter_assets = true);
 
+/// For a CSV source or one whose timestamps are text: "" when every row has an explicit zone (a UTC
+/// offset, Z, UTC/GMT or a zone name) or none has one; else a sentence naming the column,
+/// one row with and one without a zone (file, asset, text). Reads the timestamp column.
+std::string mixed_time_zones(duck::Connection& con, const ResolvedSource& src);
+
 /// The file and row of the row at (ts, asset) in a source, for error messages ("" when
 /// it cannot be found). Slow path only.
 std::string locate_row(duck::Connection& con, const ResolvedSource& src, Timestamp ts, const std::string& asset);

@@ -251,6 +251,23 @@ TEST_F(ConfigTest, UnknownValueSuggestsTheClosest) {
               HasSubstr("strategy.type: unknown value \"momentum\"; use one of \"signal_threshold\", \"top_k\""));
 }
 
+TEST_F(ConfigTest, DataQualityPolicies) {
+  auto c = load(std::string(kBase) + "data_quality: {bad_data: warn, mixed_time_zones: naive_is_utc}\n");
+  EXPECT_EQ(c.data_quality.bad_data, "warn");
+  EXPECT_EQ(c.data_quality.mixed_time_zones, "naive_is_utc");
+  const YAML::Node j = YAML::Load(c.to_json());
+  EXPECT_EQ(j["data_quality"]["bad_data"].as<std::string>(), "warn");
+  EXPECT_EQ(j["data_quality"]["mixed_time_zones"].as<std::string>(), "naive_is_utc");
+  c = load(kBase);
+  EXPECT_EQ(c.data_quality.bad_data, "error");
+  EXPECT_EQ(c.data_quality.mixed_time_zones, "error");
+  EXPECT_FALSE(YAML::Load(c.to_json())["data_quality"]);  // written only when set
+  EXPECT_THAT(error_of(std::string(kBase) + "data_quality: {bad_data: dorp}\n"),
+              HasSubstr("data_quality.bad_data: unknown value \"dorp\"; did you mean \"drop\"?"));
+  EXPECT_THAT(error_of(std::string(kBase) + "data_quality: {mixed_timezones: error}\n"),
+              HasSubstr("data_quality.mixed_timezones: unknown key; did you mean \"mixed_time_zones\"?"));
+}
+
 TEST_F(ConfigTest, UndefinedEnvironmentVariable) {
   ::unsetenv("ML4T_TEST_NOPE");
   EXPECT_THAT(error_of("data_sources: {prices: {path: \"${ML4T_TEST_NOPE}/prices.parquet\"}}\n"),

@@ -2,9 +2,11 @@
 // run_backtest compared with the same backtest built by hand from the C++ API.
 #include "ml4t/backtest/config/runner.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <tuple>
 
 #include "ml4t/backtest/data/sample_data.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
@@ -49,6 +51,8 @@ TEST(Runner, MapsTheConfigOntoFeedAndEngineOptions) {
   EXPECT_EQ(o.timing.lag, 2);
   EXPECT_FALSE(o.timing.validate);  // the runner reports timing itself
   EXPECT_EQ(o.feature_provider, nullptr);
+  EXPECT_EQ(o.bad_data, BadDataPolicy::kError);  // data_quality defaults
+  EXPECT_EQ(o.mixed_time_zones, MixedTimeZones::kError);
 
   const EngineConfig e = to_engine_config(c);
   EXPECT_EQ(e.execution.initial_capital, 5000.0);
@@ -66,6 +70,25 @@ TEST(Runner, MapsTheConfigOntoFeedAndEngineOptions) {
   for (const auto& f : files) {
     EXPECT_EQ(f.bytes, 10u);
     EXPECT_TRUE(f.modified.has_value());
+  }
+}
+
+TEST(Runner, DataQualityPoliciesReachTheFeed) {
+  const fs::path dir = testing::scratch_dir();
+  std::ofstream(dir / "p.parquet") << "x";
+  std::ofstream(dir / "s.parquet") << "x";
+  for (const auto& [bad, zones, policy, mixed] :
+       {std::tuple{"drop", "naive_is_utc", BadDataPolicy::kDrop, MixedTimeZones::kNaiveIsUtc},
+        std::tuple{"warn", "error", BadDataPolicy::kWarn, MixedTimeZones::kError},
+        std::tuple{"error", "error", BadDataPolicy::kError, MixedTimeZones::kError}}) {
+    const auto c = BacktestConfig::from_string(
+        fmt::format("data_sources: {{prices: p.parquet, signals: s.parquet}}\n"
+                    "data_quality: {{bad_data: {}, mixed_time_zones: {}}}\n",
+                    bad, zones),
+        dir);
+    const ColumnarFeedOptions o = to_feed_options(c);
+    EXPECT_EQ(o.bad_data, policy) << bad;
+    EXPECT_EQ(o.mixed_time_zones, mixed) << zones;
   }
 }
 

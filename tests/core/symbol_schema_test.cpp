@@ -1,11 +1,28 @@
 #include <gtest/gtest.h>
 
+#include <type_traits>
+
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/core/schema.hpp"
 #include "ml4t/backtest/core/symbol_table.hpp"
 
 namespace ml4t::backtest {
 namespace {
+
+// The hierarchy the CLI maps to exit codes: ConfigError -> 2, every other Error -> 1.
+static_assert(std::is_base_of_v<std::runtime_error, Error>);
+static_assert(std::is_base_of_v<Error, ConfigError> && std::is_base_of_v<Error, DataError> &&
+              std::is_base_of_v<Error, OutputError> && std::is_base_of_v<Error, Interrupted>);
+static_assert(std::is_base_of_v<DataError, SignalTimingViolation>);
+static_assert(!std::is_base_of_v<DataError, ConfigError> && !std::is_base_of_v<ConfigError, DataError>);
+
+TEST(Errors, CarryTheirMessageAndCatchAsTheirBase) {
+  try {
+    throw SignalTimingViolation("signal timing: 1 violation(s)");
+  } catch (const DataError& e) {
+    EXPECT_STREQ(e.what(), "signal timing: 1 violation(s)");
+  }
+}
 
 TEST(SymbolTable, InternsDenseIdsInFirstSeenOrder) {
   SymbolTable table;

@@ -7,6 +7,7 @@
 
 #include "data/feed_fixtures.hpp"
 #include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/data/optimize.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -102,6 +103,32 @@ TEST_F(ReferenceExample, ConstructionReadsNoRowsAndIsLazy) {
   EXPECT_EQ(g[0].high(), 101.0);
   EXPECT_EQ(g[0].low(), 50.0);
   EXPECT_EQ(g[0].volume(), 100.0);
+}
+
+TEST_F(ReferenceExample, RowsAreReadAtTheFirstNextNotAtConstruction) {
+  ColumnarFeedOptions o;
+  o.prices = (dir / "prices.parquet").string();
+  o.signals = DataSource((dir / "signals.parquet").string());
+  ColumnarDataFeed feed(o);
+  // Replace both files after construction: the feed must stream the new rows, so it
+  // cannot have read (or cached) any row before.
+  copy_to(dir / "prices.parquet", prices_select({bar("11:00", "MSFT", 7), bar("11:01", "MSFT", 8)}));
+  copy_to(dir / "signals.parquet", signals_select({{"11:00", "MSFT", "0.25"}}));
+  const auto e = drain(feed);
+  EXPECT_EQ(keys(e), (std::vector<std::string>{"MSFT@11:00", "MSFT@11:01"}));
+  EXPECT_EQ(e[0].close, 7.0);
+  EXPECT_TRUE(std::isnan(e[0].signals[0]));  // NEXT_BAR
+  EXPECT_EQ(e[1].signals[0], 0.25);
+
+  // A file removed after construction fails at the first next, naming the file.
+  ColumnarDataFeed gone(o);
+  std::filesystem::remove(dir / "prices.parquet");
+  try {
+    gone.next_event();
+    FAIL();
+  } catch (const DataError& err) {
+    EXPECT_NE(std::string(err.what()).find((dir / "prices.parquet").string()), std::string::npos) << err.what();
+  }
 }
 
 TEST(ColumnarDataFeed, UnsortedInputComesOutInTimestampThenSymbolOrder) {
@@ -253,6 +280,31 @@ TEST(ColumnarDataFeed, ContextFollowsTheLagOnTheSequenceOfTimestamps) {
   }
 }
 
+TEST(ColumnarDataFeed, ContextWithACustomLagAndOffBarStamps) {
+  const auto dir = scratch_dir();
+  // Timestamps (groups): 10:00 (A, B), 10:01 (A), 10:02 (B), 10:03 (A).
+  copy_to(dir / "p.parquet", prices_select({bar("10:00", "A", 1), bar("10:00", "B", 1), bar("10:01", "A", 1),
+                                            bar("10:02", "B", 1), bar("10:03", "A", 1)}));
+  // 20 at 10:00 (group 0); 21 at 10:01:30, between groups 1 and 2.
+  copy_to(dir / "c.parquet",
+          "SELECT CAST(t AS TIMESTAMP) AS timestamp, CAST(v AS DOUBLE) AS vix FROM (VALUES ('2024-01-02 10:00:00', "
+          "20), ('2024-01-02 10:01:30', 21)) x(t, v)");
+  // 20 is due at group 0 + lag, 21 at group 2 + lag (the first group at or after 10:01:30).
+  for (auto [lag, expected] : {std::pair{0, std::vector<double>{20, 20, 20, 21, 21}},
+                               std::pair{2, std::vector<double>{kMissing, kMissing, kMissing, 20, 20}},
+                               std::pair{1, std::vector<double>{kMissing, kMissing, 20, 20, 21}}}) {
+    ColumnarFeedOptions o;
+    o.prices = (dir / "p.parquet").string();
+    o.context = DataSource((dir / "c.parquet").string());
+    o.timing.mode = SignalTimingMode::kCustom;
+    o.timing.lag = lag;
+    ColumnarDataFeed feed(o);
+    const auto e = drain(feed);
+    ASSERT_EQ(keys(e), (std::vector<std::string>{"A@10:00", "B@10:00", "A@10:01", "B@10:02", "A@10:03"}));
+    for (size_t i = 0; i < e.size(); ++i) EXPECT_TRUE(same(e[i].context[0], expected[i])) << "lag " << lag << " " << i;
+  }
+}
+
 TEST(ColumnarDataFeed, AssetFilterAndTimeRange) {
   const auto dir = scratch_dir();
   copy_to(dir / "p.parquet", prices_select({bar("10:00", "A", 1), bar("10:00", "B", 2), bar("10:00", "C", 3),
@@ -296,6 +348,47 @@ TEST(ColumnarDataFeed, ColumnMappingAndOtherTimestampTypes) {
   EXPECT_EQ(e[1].high, 12.0);
   EXPECT_EQ(e[1].volume, 5.0);
   EXPECT_EQ(e[0].symbol, "X");
+}
+
+TEST(ColumnarDataFeed, SignalColumnSelectionAndMapping) {
+  const auto dir = scratch_dir();
+  copy_to(dir / "p.parquet", prices_select({bar("10:00", "A", 1), bar("10:01", "A", 2)}));
+  copy_to(dir / "s.parquet",
+          "SELECT TIMESTAMP '2024-01-02 10:00:00' AS ts, 'A' AS sym, 0.75 AS pred, 0.9 AS confidence, 'x' AS note");
+  ColumnarFeedOptions o;
+  o.prices = (dir / "p.parquet").string();
+  o.timing.mode = SignalTimingMode::kStrict;
+  DataSource s((dir / "s.parquet").string());
+  s.timestamp_column = "ts";
+  s.asset_column = "sym";
+  s.columns = {"pred"};
+  s.rename = {{"pred", "ml_pred"}};
+  o.signals = s;
+  ColumnarDataFeed feed(o);
+  EXPECT_EQ(feed.schema().signal_names(), std::vector<std::string>{"ml_pred"});
+  const auto e = drain(feed);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].signals, std::vector<double>{0.75});
+  EXPECT_EQ(e[1].signals, std::vector<double>{0.75});
+
+  // Without a column list every non-key column is a value: the text column is refused.
+  o.signals->columns.clear();
+  try {
+    ColumnarDataFeed all(o);
+    FAIL();
+  } catch (const DataError& err) {
+    EXPECT_EQ(std::string(err.what()), "signals: column \"note\" of " + (dir / "s.parquet").string() +
+                                           " has type VARCHAR; expected a number. Fix the file or map another column");
+  }
+  o.signals->columns = {"pred", "conf"};
+  try {
+    ColumnarDataFeed missing(o);
+    FAIL();
+  } catch (const DataError& err) {
+    EXPECT_EQ(std::string(err.what()), "signals: " + (dir / "s.parquet").string() +
+                                           " has no column \"conf\" (columns found: [ts, sym, pred, confidence, "
+                                           "note]); fix the column list");
+  }
 }
 
 TEST(ColumnarDataFeed, NanosecondAndDateTimestamps) {
@@ -385,10 +478,60 @@ TEST(ColumnarDataFeed, HivePartitionsAreReadInTimeOrderWithoutASort) {
   EXPECT_EQ(e[1].close, 9.0);
   EXPECT_EQ(e[2].close, 10.0);
   EXPECT_FALSE(feed.sorted_by_duckdb());
-  // A range in September and October reads those months only.
+  // A range in September and October reads those months only: the February partition
+  // is corrupted after construction and never opened.
   o.start = Timestamp::parse("2024-09-01");
   ColumnarDataFeed ranged(o);
-  EXPECT_EQ(drain(ranged).size(), 2u);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "hive" / "year=2024" / "month=2")) {
+    if (entry.is_regular_file()) write_text(entry.path(), "not parquet");
+  }
+  const auto in_range = drain(ranged);
+  ASSERT_EQ(in_range.size(), 2u);
+  EXPECT_EQ(in_range[0].close, 9.0);
+  EXPECT_EQ(in_range[1].close, 10.0);
+  // Without the range the corrupted partition is read and named.
+  o.start.reset();
+  try {
+    ColumnarDataFeed all(o);
+    drain(all);
+    FAIL();
+  } catch (const DataError& err) {
+    EXPECT_NE(std::string(err.what()).find("month=2"), std::string::npos) << err.what();
+  }
+}
+
+TEST(ColumnarDataFeed, ReadsAnOptimizedMonthPartitionedDatasetSkippingOtherMonths) {
+  const auto dir = scratch_dir();
+  // Unsorted input: A and B on the 1st of every month of 2024, close = month.
+  copy_to(dir / "in.parquet",
+          "SELECT TIMESTAMP '2024-01-01 10:00:00' + to_months(m) AS timestamp, a AS asset_id, m + 1.0 AS open, "
+          "m + 1.0 AS high, m + 1.0 AS low, m + 1.0 AS close, 100 AS volume FROM range(12) r(m), "
+          "(VALUES ('B'), ('A')) v(a) ORDER BY hash(m, a)");
+  OptimizeOptions opt;
+  opt.partition_by = PartitionBy::kMonth;
+  opt.categorical = {"asset_id"};
+  write_optimized_parquet({(dir / "in.parquet").string()}, dir / "ds", opt);
+  ColumnarFeedOptions o;
+  o.prices = (dir / "ds").string();
+  o.start = Timestamp::parse("2024-03-01");
+  o.end = Timestamp::parse("2024-04-30");
+  ColumnarDataFeed feed(o);
+  // Every other month's file is corrupted after construction: pruned ones are never opened.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "ds")) {
+    const std::string path = entry.path().string();
+    if (entry.is_regular_file() && path.find("month=3/") == std::string::npos &&
+        path.find("month=4/") == std::string::npos) {
+      write_text(entry.path(), "not parquet");
+    }
+  }
+  const auto e = drain(feed);
+  EXPECT_EQ(keys(e), (std::vector<std::string>{"A@10:00", "B@10:00", "A@10:00", "B@10:00"}));
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].time, "2024-03-01T10:00:00Z");
+  EXPECT_EQ(e[0].close, 3.0);
+  EXPECT_EQ(e[3].time, "2024-04-01T10:00:00Z");
+  EXPECT_EQ(e[3].close, 4.0);
+  EXPECT_FALSE(feed.sorted_by_duckdb());  // the optimized layout streams without a sort
 }
 
 // 6144 one-minute bars of asset A, in three row groups of 2048. `layout` orders rows

@@ -62,6 +62,50 @@ TEST(DuckDbWrapper, ErrorsBecomeDataErrorsWithContext) {
   EXPECT_THROW(con.prepare("SELEC 1"), DataError);
 }
 
+TEST(DuckDbWrapper, AnErrorWhileStreamingNamesTheContext) {
+  // The cast fails only at row 3000, after the first chunk; DuckDB may report it from
+  // stream() or from a later fetch(): either way with our context and its own words.
+  Database db;
+  Connection con(db);
+  try {
+    auto result = con.stream(
+        "SELECT CASE WHEN range < 3000 THEN range::VARCHAR ELSE 'x' END::INTEGER FROM range(5000)",
+        "reading signals s.parquet");
+    while (auto chunk = result.fetch()) {
+    }
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "DuckDB query failed (reading signals s.parquet): Conversion Error: Could not convert string 'x' "
+                  "to INT32",
+                  0),
+              0u)
+        << e.what();
+  }
+}
+
+TEST(DuckDbWrapper, HandlesMoveAndCloseOnce) {
+  // Moved-from handles own nothing (no double close); moved-to ones keep working.
+  Database first;
+  Database db(std::move(first));
+  Connection other(db);
+  Connection con(std::move(other));
+  Result source = con.stream("SELECT range FROM range(3000)");
+  DataChunk head = source.fetch();
+  Result result(std::move(source));
+  DataChunk chunk(std::move(head));
+  EXPECT_FALSE(head);
+  ASSERT_TRUE(chunk);
+  int64_t rows = static_cast<int64_t>(chunk.size());
+  while (auto next = result.fetch()) rows += static_cast<int64_t>(next.size());
+  EXPECT_EQ(rows, 3000);
+  Database assigned;
+  assigned = std::move(db);
+  Connection again(assigned);
+  auto one = again.query("SELECT 41 + 1");
+  EXPECT_EQ(one.fetch().data<int32_t>(0)[0], 42);
+}
+
 TEST(DuckDbWrapper, PreparedStatementBindsParameters) {
   Database db;
   Connection con(db);

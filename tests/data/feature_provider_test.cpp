@@ -111,6 +111,15 @@ TEST_F(ProviderTest, CallableProviderIsCalledPerEventWithOptionalCache) {
   EXPECT_TRUE(std::isnan(next[0].signals[0]));
   EXPECT_EQ(next[2].signals[0], 1.0);  // asked as of 10:01
 
+  // Without the cache every event and every timestamp calls the functions again.
+  auto uncached = std::make_shared<CallableFeatureProvider>(
+      std::vector<std::string>{"rsi"}, [&](std::string_view, Timestamp ts) { return std::vector<double>{minutes(ts)}; },
+      std::vector<std::string>{"vix"}, [&](Timestamp ts) { return std::vector<double>{100 + minutes(ts)}; });
+  EXPECT_EQ(run(uncached, SignalTimingMode::kStrict)[1].signals[0], 1.0);
+  EXPECT_EQ(uncached->calls(), 6u);
+  run(uncached, SignalTimingMode::kStrict);
+  EXPECT_EQ(uncached->calls(), 12u);
+
   CallableFeatureProvider bad({"a"}, [](std::string_view, Timestamp) { return std::vector<double>{1, 2}; });
   EXPECT_THROW(bad.get_features("A", at("10:00:00")), ConfigError);
 }

@@ -193,9 +193,9 @@ TEST(FeedBadInput, SignalsForAssetsWithoutPrices) {
   EXPECT_HAS(warnings[0], "asset ZZZ");
 }
 
-TEST(FeedBadInput, MixedTimeZoneOffsetsAreConvertedToUtc) {
-  // Decision: text timestamps with explicit offsets are instants and are converted to
-  // UTC; naive text is UTC.
+TEST(FeedBadInput, DifferentUtcOffsetsAreConvertedToUtc) {
+  // Text timestamps that all carry a zone are instants (e.g. New York across a DST
+  // change): each is converted to UTC.
   const auto dir = scratch_dir();
   write_text(dir / "p.csv",
              "timestamp,asset_id,open,high,low,close\n"
@@ -211,9 +211,10 @@ TEST(FeedBadInput, MixedTimeZoneOffsetsAreConvertedToUtc) {
   EXPECT_EQ(e[2].time, "2024-01-02T10:02:00Z");
 }
 
-TEST(FeedBadInput, NaiveTextTimestampsAreUtcEvenNextToOffsets) {
-  // Naive times are UTC (DESIGN.md), so a file mixing naive and offset text is not
-  // ambiguous: 10:00 (UTC) then 05:01-05:00 = 10:01 UTC.
+TEST(FeedBadInput, NaiveTextNextToZonedTextIsAnErrorUnlessTakenAsUtc) {
+  // A file mixing naive text with text carrying an offset is ambiguous (the naive rows
+  // may be local time): an error naming one row of each kind, unless the caller says
+  // naive means UTC.
   const auto dir = scratch_dir();
   write_text(dir / "p.csv",
              "timestamp,asset_id,open,high,low,close\n"
@@ -221,11 +222,46 @@ TEST(FeedBadInput, NaiveTextTimestampsAreUtcEvenNextToOffsets) {
              "2024-01-02 05:01:00-05:00,A,2,2,2,2\n");
   ColumnarFeedOptions o;
   o.prices = (dir / "p.csv").string();
+  const auto m = error_of<DataError>([&] {
+    ColumnarDataFeed feed(o);
+    drain(feed);
+  });
+  EXPECT_EQ(m, "prices: column \"timestamp\" mixes timestamps with a time zone, e.g. \"2024-01-02 05:01:00-05:00\" "
+               "(asset A) in " + (dir / "p.csv").string() + ", and without one, e.g. \"2024-01-02 10:00:00\" (asset A) in " +
+               (dir / "p.csv").string() + "; naive times would be read as UTC, which is wrong if they were written in "
+               "local time. Write every timestamp with its UTC offset (or all in UTC), or set mixed_time_zones: "
+               "naive_is_utc");
+
+  o.mixed_time_zones = MixedTimeZones::kNaiveIsUtc;
   ColumnarDataFeed feed(o);
   const auto e = drain(feed);
   ASSERT_EQ(e.size(), 2u);
   EXPECT_EQ(e[0].time, "2024-01-02T10:00:00Z");
   EXPECT_EQ(e[1].time, "2024-01-02T10:01:00Z");
+}
+
+TEST(FeedBadInput, MixedZonesInSignalsAndTextParquetColumnsAreCaughtToo) {
+  const auto dir = scratch_dir();
+  copy_to(dir / "p.parquet", prices(kGood));
+  // 'Z' is a zone; a bare date is not (its "-02" is no offset).
+  copy_to(dir / "s.parquet",
+          "SELECT t AS timestamp, 'A' AS asset_id, 0.5 AS ml_pred FROM (VALUES ('2024-01-02T09:00:00Z'), "
+          "('2024-01-02')) x(t)");
+  ColumnarFeedOptions o;
+  o.prices = (dir / "p.parquet").string();
+  o.signals = DataSource((dir / "s.parquet").string());
+  const auto m = error_of<DataError>([&] {
+    ColumnarDataFeed feed(o);
+    drain(feed);
+  });
+  EXPECT_HAS(m, "signals: column \"timestamp\" mixes timestamps with a time zone, e.g. \"2024-01-02T09:00:00Z\"");
+  EXPECT_HAS(m, "without one, e.g. \"2024-01-02\" (asset A) in " + (dir / "s.parquet").string());
+  // Only dates, or only zoned text with different offsets: nothing to report.
+  write_text(dir / "dates.csv", "timestamp,asset_id,open,high,low,close\n2024-01-02,A,1,1,1,1\n2024-01-03,A,1,1,1,1\n");
+  ColumnarFeedOptions d;
+  d.prices = (dir / "dates.csv").string();
+  ColumnarDataFeed dates(d);
+  EXPECT_EQ(drain(dates).size(), 2u);
 }
 
 TEST(FeedBadInput, ConfigurationMistakes) {

@@ -105,6 +105,25 @@ TEST(Inspect, JsonAndTextOutput) {
   EXPECT_THAT(text, HasSubstr("duplicates: 0 rows repeat a (timestamp, asset_id) key\n"));
 }
 
+TEST(Inspect, DuplicatesInSortedAndUnsortedDataCountTheSame) {
+  // Keys: (d1, AAA) x3, (d1, BBB) x1, (d2, AAA) x2 -> 2 + 0 + 1 = 3 repeated rows. Sorted
+  // data is counted in the streaming pass, unsorted data with a GROUP BY.
+  const auto dir = testing::scratch_dir();
+  const std::string rows =
+      "SELECT CAST(t AS TIMESTAMPTZ) AS \"timestamp\", a AS asset_id, c AS \"close\" FROM (VALUES "
+      "('2024-01-02 00:00:00+00', 'AAA', 1.0), ('2024-01-02 00:00:00+00', 'AAA', 2.0), "
+      "('2024-01-02 00:00:00+00', 'AAA', 3.0), ('2024-01-02 00:00:00+00', 'BBB', 4.0), "
+      "('2024-01-03 00:00:00+00', 'AAA', 5.0), ('2024-01-03 00:00:00+00', 'AAA', 6.0)) v(t, a, c)";
+  run_sql(fmt::format("COPY ({} ORDER BY c) TO {} (FORMAT parquet)", rows, q(dir / "sorted.parquet")));
+  run_sql(fmt::format("COPY ({} ORDER BY c DESC) TO {} (FORMAT parquet)", rows, q(dir / "reversed.parquet")));
+  const auto sorted = inspect_dataset({(dir / "sorted.parquet").string()});
+  EXPECT_TRUE(sorted.sorted);
+  EXPECT_EQ(sorted.duplicates, 3u);
+  const auto reversed = inspect_dataset({(dir / "reversed.parquet").string()});
+  EXPECT_FALSE(reversed.sorted);
+  EXPECT_EQ(reversed.duplicates, 3u);
+}
+
 TEST(Inspect, HiveDirectoryInNaturalPartitionOrderIsSorted) {
   const auto dir = testing::scratch_dir();
   const auto in = dir / "in.parquet";

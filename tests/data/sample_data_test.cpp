@@ -84,6 +84,19 @@ TEST(SampleData, IntradayBarsFollowTheSession) {
   EXPECT_EQ(summary.bars, 2u * 2u * 390u);
   EXPECT_EQ(summary.first.to_string(), "2024-01-02T14:30:00Z");
   EXPECT_EQ(summary.last.to_string(), "2024-01-03T20:59:00Z");
+  // Every bar inside 14:30-21:00 UTC, one per minute: 390 distinct times a day, each
+  // with both assets.
+  duck::Database db;
+  duck::Connection con(db);
+  con.execute("SET TimeZone = 'UTC'");
+  const std::string prices = "'" + (options.out_dir / "prices.parquet").string() + "'";
+  EXPECT_EQ(scalar(con, "SELECT count(*) FROM " + prices +
+                            " WHERE hour(timestamp) * 60 + minute(timestamp) NOT BETWEEN 870 AND 1259 "
+                            "OR second(timestamp) <> 0"),
+            0);
+  EXPECT_EQ(scalar(con, "SELECT count(*) FROM (SELECT CAST(timestamp AS DATE) AS d, count(DISTINCT timestamp) AS n, "
+                        "count(*) AS rows FROM " + prices + " GROUP BY d) WHERE n = 390 AND rows = 780"),
+            2);
 }
 
 // RSI(14) and ATR(20) recomputed here from the prices file (Wilder's smoothing) must

@@ -5,6 +5,7 @@
 #include "data/feed_fixtures.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/columnar_data_feed.hpp"
+#include "ml4t/backtest/data/feature_provider.hpp"
 #include "support/test_paths.hpp"
 
 namespace ml4t::backtest {
@@ -100,9 +101,49 @@ TEST_F(TimingReportTest, AlignedSignalsAreValidAndTheFeedRunsTheCheckWhenAsked) 
   ColumnarDataFeed feed(o);
   EXPECT_THROW(feed.next_event(), SignalTimingViolation);
 
-  o.timing.fail_on_violation = false;  // validated, reported nowhere, run continues
+  o.timing.fail_on_violation = false;  // validated, reported as a warning, run continues
+  std::vector<std::string> warnings;
+  o.on_warning = [&](const std::string& w) { warnings.push_back(w); };
   ColumnarDataFeed lenient(o);
   EXPECT_EQ(drain(lenient).size(), 5u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "signal timing report for " + (dir / "s.parquet").string() +
+                             ": 5 problem(s); first: asset A: signal stamped 2024-01-02T10:00:30Z is not on a bar "
+                             "of A (used at the bar 2024-01-02T10:02:00Z with lag 1); a join on exact or rounded-down "
+                             "timestamps would use it too early");
+}
+
+TEST_F(TimingReportTest, FeatureFilesAreValidatedToo) {
+  copy_to(dir / "f.parquet", "SELECT TIMESTAMP '2024-01-02 10:00:30' AS timestamp, 'A' AS asset_id, 50.0 AS rsi");
+  ColumnarFeedOptions o;
+  o.prices = (dir / "p.parquet").string();
+  o.feature_provider = std::make_shared<PrecomputedFeatureProvider>(DataSource((dir / "f.parquet").string()));
+  o.timing.validate = true;
+  ColumnarDataFeed feed(o);
+  try {
+    feed.next_event();
+    FAIL();
+  } catch (const SignalTimingViolation& e) {
+    EXPECT_NE(std::string(e.what()).find("1 violation(s) in " + (dir / "f.parquet").string()), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(TimingReportTest, CustomLagMovesTheBarItIsUsedAt) {
+  SignalTiming timing;
+  timing.mode = SignalTimingMode::kCustom;
+  timing.lag = 1;  // same as NEXT_BAR
+  auto report = validate_signal_timing((dir / "s.parquet").string(), (dir / "p.parquet").string(), timing, false);
+  ASSERT_EQ(report.violations.size(), 5u);
+  EXPECT_EQ(report.violations[0].used_at, at("10:02:00"));
+  EXPECT_EQ(report.violations[2].used_at, at("10:01:00"));
+  timing.lag = 2;  // A 10:00:30 -> index 1 + 2 = 3: A has 3 bars, never used; B 09:59 -> index 2: none
+  report = validate_signal_timing((dir / "s.parquet").string(), (dir / "p.parquet").string(), timing, false);
+  ASSERT_EQ(report.violations.size(), 5u);
+  EXPECT_FALSE(report.violations[0].used_at);
+  EXPECT_FALSE(report.violations[2].used_at);
+  EXPECT_NE(report.violations[0].message.find("(never used with lag 2)"), std::string::npos)
+      << report.violations[0].message;
 }
 
 TEST(SignalTimingMode, ParseAndLag) {

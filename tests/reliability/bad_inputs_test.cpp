@@ -169,6 +169,18 @@ TEST_F(BadInputs, BadPrices) {
     EXPECT_THAT(err, HasSubstr(fmt::format("in {};", file.string())));
     EXPECT_THAT(err, HasSubstr("fix or remove the row"));
   }
+  // data_quality.bad_data: warn skips the row with a warning; drop skips it silently.
+  const auto file = write("bad.csv", std::string(kHeader) + kBar1 + "2024-01-03 00:00:00,AAA,10.5,9,10,10.8,100\n" + kBar3);
+  for (const std::string policy : {"warn", "drop"}) {
+    const auto r = cli(dir_, fmt::format("run {} --out {}/{} --quiet",
+                                         config(file, "data_quality: {bad_data: " + policy + "}\n").string(),
+                                         dir_.string(), policy));
+    EXPECT_EQ(r.code, 0) << r.err;
+    const std::string warning =
+        "warning: prices: bad bar for asset AAA at 2024-01-03T00:00:00Z: high < low (open=10.5, high=9, low=10, "
+        "close=10.8, volume=100) (row skipped)\n";
+    EXPECT_EQ(r.err, policy == "warn" ? warning : "");
+  }
 }
 
 TEST_F(BadInputs, OutOfOrderRowsAreSortedNotRejected) {
@@ -186,6 +198,22 @@ TEST_F(BadInputs, ExplicitUtcOffsetsAreConvertedToUtc) {
                                             "2024-01-03T05:00:00+05:00,AAA,10.5,11,10,10.8,100\n" +
                                             "2024-01-03T19:00:00-05:00,AAA,10.8,12,10,11,100\n");
   EXPECT_EQ(run_ok(config(mixed), "mixed"), run_ok(config(plain), "plain"));
+}
+
+TEST_F(BadInputs, NaiveAndZonedTextInOneColumn) {
+  // The naive bar may be New York time or UTC: ambiguous, so the run stops.
+  const auto mixed = write("mixed.csv", std::string(kHeader) + "2024-01-02T00:00:00Z,AAA,10,11,9,10.5,100\n" + kBar2 +
+                                            "2024-01-04T00:00:00+00:00,AAA,10.8,12,10,11,100\n");
+  const auto err = run_fails(config(mixed), 1);
+  EXPECT_THAT(err, HasSubstr(fmt::format("prices: column \"timestamp\" mixes timestamps with a time zone, e.g. "
+                                         "\"2024-01-02T00:00:00Z\" (asset AAA) in {}, and without one, e.g. "
+                                         "\"2024-01-03 00:00:00\" (asset AAA) in {}",
+                                         mixed.string(), mixed.string())));
+  EXPECT_THAT(err, HasSubstr("Write every timestamp with its UTC offset (or all in UTC)"));
+  // Declared UTC: the same bars as kBar1..3.
+  const auto plain = write("plain.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  EXPECT_EQ(run_ok(config(mixed, "data_quality: {mixed_time_zones: naive_is_utc}\n"), "mixed"),
+            run_ok(config(plain), "plain"));
 }
 
 TEST_F(BadInputs, FarFutureDate) {

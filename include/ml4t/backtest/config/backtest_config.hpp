@@ -73,6 +73,14 @@ struct ResourcesConfig {
   int threads = 0;                       //!< DuckDB threads; 0 = all cores (1 needs the least memory)
 };
 
+/// The `data_quality` section: what reading the data does with bad price rows (NaN,
+/// non-positive or inconsistent prices, duplicate bars, values for assets without bars)
+/// and with text timestamps that mix rows with and without a time zone.
+struct DataQualityConfig {
+  std::string bad_data = "error";          //!< "error", "drop" or "warn"
+  std::string mixed_time_zones = "error";  //!< "error" or "naive_is_utc"
+};
+
 /// A validated, fully resolved backtest configuration.
 class BacktestConfig {
  public:
@@ -94,6 +102,8 @@ class BacktestConfig {
   OutputConfig output;
   /// DuckDB memory limit, spill folder and threads (`resources`).
   ResourcesConfig resources;
+  /// Bad rows and mixed time zones: error, drop or warn (`data_quality`).
+  DataQualityConfig data_quality;
   std::filesystem::path source_file;  //!< the file it was loaded from (empty for strings)
 
   /// Load a YAML file. `overrides` are `key.path=value` strings (the CLI's --set); each

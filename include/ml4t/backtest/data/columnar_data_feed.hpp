@@ -54,6 +54,13 @@ enum class BadDataPolicy {
   kWarn,   //!< skip the row and report it through FeedOptions::on_warning
 };
 
+/// What to do with text timestamps of which some carry a time zone (a UTC offset, `Z`, a
+/// zone name) and some do not (CSV files, or text columns in Parquet).
+enum class MixedTimeZones {
+  kError,       //!< throw DataError naming a row of each kind and the fix (default)
+  kNaiveIsUtc,  //!< read the naive ones as UTC, like any naive time
+};
+
 /// How the feed makes sure a source is in timestamp order (within a timestamp the feed
 /// orders assets by symbol itself).
 enum class OrderCheck {
@@ -83,6 +90,10 @@ struct ColumnarFeedOptions {
   SignalTiming timing;           //!< lag rule for signals, features and context
   /// What to do with bad price rows.
   BadDataPolicy bad_data = BadDataPolicy::kError;
+  /// What to do when a source mixes text timestamps with and without a time zone
+  /// (checked when the feed starts: one extra pass over the timestamp column of CSV
+  /// sources and of text timestamp columns).
+  MixedTimeZones mixed_time_zones = MixedTimeZones::kError;
   /// How the timestamp order of each source is ensured.
   OrderCheck order = OrderCheck::kAuto;
   std::string memory_limit;    //!< DuckDB memory limit, e.g. "1GB"; empty = default

@@ -31,8 +31,10 @@ struct SignalTiming {
   /// The lag rule: strict (0), next bar (1) or custom (`lag`).
   SignalTimingMode mode = SignalTimingMode::kNextBar;
   int lag = 1;                    //!< bars, used only by kCustom (>= 0)
-  bool validate = false;          //!< run validate_signal_timing when the feed starts
-  bool fail_on_violation = true;  //!< with validate: throw SignalTimingViolation
+  /// Run validate_signal_timing on the signals (and a feature file) when the feed starts.
+  bool validate = false;
+  /// With validate: throw SignalTimingViolation; false = report through the feed's on_warning.
+  bool fail_on_violation = true;
 
   /// 0 for kStrict, 1 for kNextBar, `lag` for kCustom.
   int lag_bars() const;

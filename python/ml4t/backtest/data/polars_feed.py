@@ -50,6 +50,8 @@ class PolarsDataFeed(ColumnarDataFeed):
         context_path: market-wide values keyed by timestamp alone (no asset column).
         start, end: first/last bar time (inclusive).
         bad_data: 'error' (default), 'drop' or 'warn' for bad rows.
+        mixed_time_zones: 'error' (default) or 'naive_is_utc' for text timestamps of which
+            some carry a time zone and some do not.
 
     ``data_type``, ``filters``, ``use_categorical`` and ``compression`` are accepted for
     compatibility; only ``filters=None`` is supported (use asset_id/start/end).
@@ -81,6 +83,7 @@ class PolarsDataFeed(ColumnarDataFeed):
         memory_limit: str = "",
         temp_directory: str = "",
         threads: int = 0,
+        mixed_time_zones: str = "error",
     ) -> None:
         if filters is not None:
             raise _ml4t.ConfigError(
@@ -121,7 +124,7 @@ class PolarsDataFeed(ColumnarDataFeed):
             end=end, signal_timing_mode=signal_timing_mode, lag=signal_lag,
             validate_signal_timing=validate_signal_timing, fail_on_timing_violation=fail_on_timing_violation,
             bad_data=bad_data, order=order, memory_limit=memory_limit, temp_directory=temp_directory,
-            threads=threads)
+            threads=threads, mixed_time_zones=mixed_time_zones)
 
     def __repr__(self) -> str:
         return f"PolarsDataFeed(asset_id={self.asset_id!r}, signals={self.signal_names}, context={self.context_names})"
