@@ -682,12 +682,15 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
     static const std::vector<std::string> modes = {"strict", "next_bar", "custom"};
     if (const auto m = L.choice(*st, "mode", "signal_timing", modes)) s.mode = modes[*m];
     const bool has_lag = Loader::present(*st, "lag").has_value();
-    int lag = s.mode == "strict" ? 0 : 1;
+    const int mode_lag = s.mode == "strict" ? 0 : 1;
+    int lag = mode_lag;
     L.integer(*st, "lag", "signal_timing", lag, 0, 100000);
-    if (has_lag && s.mode != "custom") {
+    // A lag equal to the mode's own is harmless (the resolved dump writes it); any other
+    // lag outside custom mode would be silently ignored, so it is an error.
+    if (has_lag && s.mode != "custom" && lag != mode_lag) {
       L.error("signal_timing.lag", fmt::format("applies only to mode custom (mode {} has lag {}); set mode: custom "
                                                "or remove lag",
-                                               s.mode, s.mode == "strict" ? 0 : 1));
+                                               s.mode, mode_lag));
     }
     s.lag = s.mode == "strict" ? 0 : s.mode == "next_bar" ? 1 : lag;
     L.boolean(*st, "validate", "signal_timing", s.validate);

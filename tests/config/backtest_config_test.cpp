@@ -208,6 +208,31 @@ TEST_F(ConfigTest, ToJsonParsesBackWithEveryResolvedValue) {
   EXPECT_EQ(y["output"]["formats"][0].as<std::string>(), "parquet");
 }
 
+// The resolved dump (summary.json's `config`) is itself a valid config: loading it gives
+// the same config back, for every mode and strategy type, so a run can be repeated from it.
+TEST_F(ConfigTest, ResolvedDumpLoadsBackUnchanged) {
+  for (const std::string& extra : {
+           std::string("signal_timing: {mode: next_bar}\n"),
+           std::string("signal_timing: {mode: strict}\n"),
+           std::string("signal_timing: {mode: custom, lag: 3}\n"
+                       "risk_rules: {min_vix: 10, max_vix: 30, stop_loss: 0.02}\n"
+                       "strategy: {type: top_k, k: 2, side: both, context_filters: [\"vix < 20\"]}\n"),
+           std::string("data_quality: {bad_data: warn}\n"
+                       "strategy: {type: signal_threshold, side: both, short_entry: 0.2, min_confidence: 0.5}\n"
+                       "universe: {assets: [AAA], start: 2024-01-01, end: 2024-06-30}\n"
+                       "execution: {commission: {type: per_share, rate: 0.005, minimum: 1}}\n"),
+       }) {
+    SCOPED_TRACE(extra);
+    const auto first = load(std::string(kBase) + extra);
+    for (const bool json : {false, true}) {
+      const std::string dump = json ? first.to_json() : first.to_yaml();
+      const auto again = load(dump);
+      EXPECT_EQ(json ? again.to_json() : again.to_yaml(), dump);
+      EXPECT_EQ(again.signal_timing.lag, first.signal_timing.lag);
+    }
+  }
+}
+
 // ---- every validation error class ----
 
 TEST_F(ConfigTest, SyntaxErrorNamesLineAndColumn) {
