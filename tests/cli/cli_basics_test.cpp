@@ -10,11 +10,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <ctime>
 #include <fstream>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "data/duckdb/duckdb_wrapper.hpp"
+#include "ml4t/backtest/core/timestamp.hpp"
 #include "ml4t/backtest/data/sample_data.hpp"
 #include "support/cli_runner.hpp"
 #include "support/test_paths.hpp"
@@ -136,6 +142,73 @@ TEST(CliBasics, ProgressBarOnlyOnATerminal) {
   ASSERT_EQ(piped.code, 0) << piped.err;
   EXPECT_EQ(piped.err, "");
   EXPECT_EQ(testing::read_file(dir / "a/equity.csv"), testing::read_file(dir / "c/equity.csv"));
+}
+
+// summary.json from a real run: every input file with its size and modification time
+// (checked against stat(2)), rows, assets and time range (checked against DuckDB),
+// version, events and every metric by name.
+TEST(CliBasics, SummaryDescribesTheRunAndItsInputs) {
+  const fs::path dir = testing::scratch_dir();
+  SampleDataOptions o;
+  o.out_dir = dir / "data";
+  o.symbols = 3;
+  o.days = 40;
+  o.threads = 1;
+  generate_sample_data(o);
+  const fs::path cfg = dir / "cfg.yaml";
+  std::ofstream(cfg) << "data_sources:\n  prices: data/prices.parquet\n  signals: data/signals.parquet\n"
+                        "  context: data/context.parquet\n"
+                        "execution: {initial_capital: 50000}\n";
+  const auto r = cli(dir, fmt::format("run {} --out {}/o --quiet", cfg.string(), dir.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const YAML::Node s = YAML::Load(testing::read_file(dir / "o/summary.json"));
+
+  const YAML::Node files = s["data"]["files"];
+  ASSERT_EQ(files.size(), 3u);
+  const char* roles[] = {"prices", "signals", "context"};
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(roles[i]);
+    const fs::path file = dir / "data" / (std::string(roles[i]) + ".parquet");
+    EXPECT_EQ(files[i]["role"].as<std::string>(), roles[i]);
+    EXPECT_EQ(files[i]["path"].as<std::string>(), file.string());
+    EXPECT_EQ(files[i]["bytes"].as<uint64_t>(), fs::file_size(file));
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    std::tm utc{};
+    ::gmtime_r(&st.st_mtim.tv_sec, &utc);
+    char second[32];
+    std::strftime(second, sizeof second, "%Y-%m-%dT%H:%M:%S", &utc);
+    EXPECT_EQ(files[i]["modified"].as<std::string>().substr(0, 19), second);
+  }
+
+  duck::Database db;
+  duck::Connection con(db);
+  auto res = con.query(fmt::format(
+      "SELECT count(*)::BIGINT, count(DISTINCT asset_id)::BIGINT, epoch_ms(min(timestamp))::BIGINT, "
+      "epoch_ms(max(timestamp))::BIGINT FROM read_parquet({})",
+      duck::quote_literal((dir / "data/prices.parquet").string())));
+  auto chunk = res.fetch();
+  EXPECT_EQ(s["data"]["rows"].as<int64_t>(), chunk.data<int64_t>(0)[0]);
+  EXPECT_EQ(s["data"]["rows"].as<int64_t>(), 120);  // 3 assets x 40 days
+  EXPECT_EQ(s["data"]["assets"].as<int64_t>(), chunk.data<int64_t>(1)[0]);
+  EXPECT_EQ(s["data"]["start"].as<std::string>(),
+            Timestamp::from_nanos(chunk.data<int64_t>(2)[0] * 1'000'000).to_string());
+  EXPECT_EQ(s["data"]["end"].as<std::string>(), Timestamp::from_nanos(chunk.data<int64_t>(3)[0] * 1'000'000).to_string());
+
+  EXPECT_EQ(s["version"].as<std::string>(), ML4T_VERSION);
+  EXPECT_EQ(s["events"].as<int64_t>(), 120);
+  EXPECT_GT(s["elapsed_seconds"].as<double>(), 0.0);
+  EXPECT_EQ(s["config"]["execution"]["initial_capital"].as<double>(), 50000.0);
+  EXPECT_EQ(s["config"]["data_sources"]["context"]["path"].as<std::string>(),
+            (dir / "data/context.parquet").string());
+  // total_return agrees with final_equity and the initial capital.
+  EXPECT_DOUBLE_EQ(s["total_return"].as<double>(), s["final_equity"].as<double>() / 50000.0 - 1.0);
+  EXPECT_EQ(s["num_trades"].as<int64_t>(), s["metrics"]["num_trades"].as<int64_t>());
+  for (const char* key : {"total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown",
+                          "max_drawdown_duration_bars", "calmar", "win_rate", "profit_factor", "avg_win", "avg_loss",
+                          "exposure", "turnover", "num_trades", "periods_per_year"}) {
+    EXPECT_TRUE(s["metrics"][key].IsDefined()) << key;
+  }
 }
 
 }  // namespace
