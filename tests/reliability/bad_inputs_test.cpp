@@ -101,9 +101,11 @@ TEST_F(BadInputs, MissingFileIsAConfigError) {
 }
 
 TEST_F(BadInputs, EmptyTruncatedAndNonParquetFiles) {
-  // A generated CSV copied to .parquet stands in for "another format"; the first 300
-  // bytes of a Parquet file stand in for a truncated download.
+  // A generated CSV copied to .parquet stands in for "another format"; the first half of
+  // the sample Parquet file (its footer cut off) stands in for a truncated download.
   write("real.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const std::string real_parquet = slurp(testing::source_dir() / "fuzz/corpus/parquet_feed_fuzzer/daily.parquet");
+  ASSERT_GT(real_parquet.size(), 1000u);
   struct Case {
     const char* name;
     std::string bytes;
@@ -111,7 +113,7 @@ TEST_F(BadInputs, EmptyTruncatedAndNonParquetFiles) {
   };
   for (const Case& c : {Case{"empty.parquet", "", "too small to be a Parquet file"},
                         Case{"text.parquet", slurp(dir_ / "real.csv"), "No magic bytes found"},
-                        Case{"trunc.parquet", std::string("PAR1") + std::string(296, '\x07'), "No magic bytes found"}}) {
+                        Case{"trunc.parquet", real_parquet.substr(0, real_parquet.size() / 2), "No magic bytes found"}}) {
     SCOPED_TRACE(c.name);
     const auto file = write(c.name, c.bytes);
     const auto err = run_fails(config(file), 1);
@@ -211,6 +213,22 @@ TEST_F(BadInputs, FarFutureDate) {
     EXPECT_THAT(err, HasSubstr(fmt::format("a timestamp in column \"timestamp\" of {}", file.string())));
     EXPECT_THAT(err, HasSubstr("is outside the range nanosecond timestamps can hold (1677-09-21 .. 2262-04-11); fix "
                                "the date (placeholders such as 9999-12-31 are a common cause) or remove the row"));
+  }
+}
+
+TEST_F(BadInputs, FarFutureDateInParquet) {
+  // Regression for a parquet_feed_fuzzer finding (fuzz/corpus/parquet_feed_fuzzer/
+  // regress_timestamp_overflow.parquet): a microsecond stamp beyond 2262 in a Parquet file.
+  const fs::path file = dir_ / "overflow.parquet";
+  fs::copy_file(testing::source_dir() / "fuzz/corpus/parquet_feed_fuzzer/regress_timestamp_overflow.parquet", file);
+  for (const std::string extra : {"", "signal_timing: {validate: false}\n"}) {
+    SCOPED_TRACE(extra);
+    const auto cfg = config(file, extra);
+    const auto err = run_fails(cfg, 1);
+    EXPECT_THAT(err, HasSubstr(fmt::format("a timestamp in column \"timestamp\" of {}", file.string())));
+    EXPECT_THAT(err, HasSubstr("is outside the range nanosecond timestamps can hold (1677-09-21 .. 2262-04-11)"));
+    // validate streams no bars; only its signal-timing report reads every stamp.
+    EXPECT_EQ(cli(dir_, "validate " + cfg.string()).code, extra.empty() ? 1 : 0);
   }
 }
 
