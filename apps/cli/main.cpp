@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
+  } catch (...) {  // never let an exception of unknown type end in std::terminate
+    fmt::print(stderr, "error: unexpected failure of an unknown kind; please report it with the command line used\n");
+    return 1;
   }
   return 0;
 }

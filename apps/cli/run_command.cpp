@@ -169,6 +169,7 @@ void register_run(CLI::App& app) {
     } catch (const OutputError& e) {
       throw ConfigError(e.what());
     }
+    check_output_writable(out);  // an unwritable place is a runtime error (exit 1), found before the run
 
     const bool tty = !args->quiet && ::isatty(STDERR_FILENO) == 1;
     std::optional<ProgressBar> bar;

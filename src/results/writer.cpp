@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -489,6 +491,24 @@ void check_output_dir(const fs::path& dir, bool overwrite) {
   }
 }
 
+void check_output_writable(const fs::path& dir) {
+  std::error_code ec;
+  fs::path existing = fs::absolute(dir, ec).lexically_normal();
+  while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+  if (!fs::is_directory(existing, ec)) {
+    throw OutputError(fmt::format("cannot create output folder {}: {} is not a folder; choose a writable --out (or "
+                                  "output.dir)",
+                                  dir.string(), existing.string()));
+  }
+  // access() answers for this process's real ids, as the writes will be made.
+  if (::access(existing.c_str(), W_OK | X_OK) != 0) {
+    const std::error_code why(errno, std::generic_category());
+    throw OutputError(fmt::format("cannot write results into {}: {} is not writable ({}); choose a writable --out "
+                                  "(or output.dir), or fix the folder's permissions",
+                                  dir.string(), existing.string(), why.message()));
+  }
+}
+
 std::vector<fs::path> write_results(const Results& results, const fs::path& dir, const WriteOptions& options,
                                     const RunInfo& info) {
   check_output_dir(dir, options.overwrite);
@@ -499,7 +519,10 @@ std::vector<fs::path> write_results(const Results& results, const fs::path& dir,
   const fs::path staging = dir / fmt::format(".ml4t-partial-{}", ::getpid());
   fs::remove_all(staging, ec);
   fs::create_directory(staging, ec);
-  if (ec) throw OutputError(fmt::format("cannot create {}: {}", staging.string(), ec.message()));
+  if (ec) {
+    throw OutputError(fmt::format("cannot create {}: {}; choose a writable --out (or output.dir)", staging.string(),
+                                  ec.message()));
+  }
 
   std::vector<std::string> names;
   try {
@@ -513,10 +536,9 @@ std::vector<fs::path> write_results(const Results& results, const fs::path& dir,
     fs::remove_all(staging, ec);
     throw;
   }
-  // Every file is complete: replace earlier results of the same names, then move in.
-  if (options.overwrite) {
-    for (const auto& name : result_file_names()) fs::remove(dir / name, ec);
-  }
+  // Every file is complete: move them in (a rename replaces an earlier file of the same
+  // name in one step, so each name always holds a whole file), then drop earlier result
+  // files this run did not produce (e.g. the CSVs of an earlier --format both).
   std::vector<fs::path> written;
   for (const auto& entry : fs::directory_iterator(staging)) {
     const fs::path target = dir / entry.path().filename();
@@ -527,6 +549,11 @@ std::vector<fs::path> write_results(const Results& results, const fs::path& dir,
     written.push_back(target);
   }
   fs::remove_all(staging, ec);
+  if (options.overwrite) {
+    for (const auto& name : result_file_names()) {
+      if (std::find(written.begin(), written.end(), dir / name) == written.end()) fs::remove(dir / name, ec);
+    }
+  }
   std::sort(written.begin(), written.end());
   return written;
 }

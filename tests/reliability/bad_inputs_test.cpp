@@ -7,11 +7,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
+#include "data/duckdb/duckdb_wrapper.hpp"
 #include "support/cli_runner.hpp"
 #include "support/test_paths.hpp"
 
@@ -36,6 +39,15 @@ constexpr const char* kHeader = "timestamp,asset_id,open,high,low,close,volume\n
 constexpr const char* kBar1 = "2024-01-02 00:00:00,AAA,10,11,9,10.5,100\n";
 constexpr const char* kBar2 = "2024-01-03 00:00:00,AAA,10.5,11,10,10.8,100\n";
 constexpr const char* kBar3 = "2024-01-04 00:00:00,AAA,10.8,12,10,11,100\n";
+
+// One paragraph on stderr starting with "error:": no blank line, no stack trace or abort.
+void expect_one_paragraph(const std::string& err) {
+  EXPECT_EQ(err.rfind("error: ", 0), 0u) << err;
+  EXPECT_THAT(err, Not(HasSubstr("\n\n")));
+  EXPECT_THAT(err, Not(HasSubstr("terminate called")));
+  EXPECT_THAT(err, Not(HasSubstr("Aborted")));
+  EXPECT_THAT(err, Not(HasSubstr("Stack Trace")));
+}
 
 class BadInputs : public ::testing::Test {
  protected:
@@ -64,6 +76,7 @@ class BadInputs : public ::testing::Test {
     const auto r = cli(dir_, fmt::format("run {} --out {} --quiet", cfg.string(), out.string()), prefix);
     EXPECT_EQ(r.code, code) << r.err;
     EXPECT_THAT(r.err, HasSubstr("error: "));
+    expect_one_paragraph(r.err);
     EXPECT_EQ(r.out, "");
     EXPECT_TRUE(!fs::exists(out) || fs::is_empty(out)) << "no result files may appear";
     return r.err;
@@ -88,9 +101,11 @@ TEST_F(BadInputs, MissingFileIsAConfigError) {
 }
 
 TEST_F(BadInputs, EmptyTruncatedAndNonParquetFiles) {
-  // A generated CSV copied to .parquet stands in for "another format"; the first 300
-  // bytes of a Parquet file stand in for a truncated download.
+  // A generated CSV copied to .parquet stands in for "another format"; the first half of
+  // the sample Parquet file (its footer cut off) stands in for a truncated download.
   write("real.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const std::string real_parquet = slurp(testing::source_dir() / "fuzz/corpus/parquet_feed_fuzzer/daily.parquet");
+  ASSERT_GT(real_parquet.size(), 1000u);
   struct Case {
     const char* name;
     std::string bytes;
@@ -98,7 +113,7 @@ TEST_F(BadInputs, EmptyTruncatedAndNonParquetFiles) {
   };
   for (const Case& c : {Case{"empty.parquet", "", "too small to be a Parquet file"},
                         Case{"text.parquet", slurp(dir_ / "real.csv"), "No magic bytes found"},
-                        Case{"trunc.parquet", std::string("PAR1") + std::string(296, '\x07'), "No magic bytes found"}}) {
+                        Case{"trunc.parquet", real_parquet.substr(0, real_parquet.size() / 2), "No magic bytes found"}}) {
     SCOPED_TRACE(c.name);
     const auto file = write(c.name, c.bytes);
     const auto err = run_fails(config(file), 1);
@@ -229,6 +244,22 @@ TEST_F(BadInputs, FarFutureDate) {
   }
 }
 
+TEST_F(BadInputs, FarFutureDateInParquet) {
+  // Regression for a parquet_feed_fuzzer finding (fuzz/corpus/parquet_feed_fuzzer/
+  // regress_timestamp_overflow.parquet): a microsecond stamp beyond 2262 in a Parquet file.
+  const fs::path file = dir_ / "overflow.parquet";
+  fs::copy_file(testing::source_dir() / "fuzz/corpus/parquet_feed_fuzzer/regress_timestamp_overflow.parquet", file);
+  for (const std::string extra : {"", "signal_timing: {validate: false}\n"}) {
+    SCOPED_TRACE(extra);
+    const auto cfg = config(file, extra);
+    const auto err = run_fails(cfg, 1);
+    EXPECT_THAT(err, HasSubstr(fmt::format("a timestamp in column \"timestamp\" of {}", file.string())));
+    EXPECT_THAT(err, HasSubstr("is outside the range nanosecond timestamps can hold (1677-09-21 .. 2262-04-11)"));
+    // validate streams no bars; only its signal-timing report reads every stamp.
+    EXPECT_EQ(cli(dir_, "validate " + cfg.string()).code, extra.empty() ? 1 : 0);
+  }
+}
+
 TEST_F(BadInputs, SignalsForUnknownAsset) {
   const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
   const auto sig = write("s.csv", "timestamp,asset_id,ml_pred\n2024-01-02 00:00:00,AAA,0.7\n2024-01-03 00:00:00,ZZZ,0.4\n");
@@ -312,8 +343,8 @@ TEST_F(BadInputs, UnwritableOutputLocation) {
   write("afile", "x");
   const auto r = cli(dir_, fmt::format("run {} --out {}/afile/out --quiet", cfg.string(), dir_.string()));
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.err, HasSubstr(fmt::format("error: cannot create output folder {}/afile/out: Not a directory; choose "
-                                           "a writable --out",
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("error: cannot create output folder {0}/afile/out: {0}/afile is not a "
+                                           "folder; choose a writable --out",
                                            dir_.string())));
   EXPECT_EQ(slurp(dir_ / "afile"), "x");
 }
@@ -337,6 +368,115 @@ TEST_F(BadInputs, ExistingOutputFolder) {
   EXPECT_THAT(r.err, HasSubstr(fmt::format("error: output folder {}/o is not empty; pass --overwrite", dir_.string())));
   EXPECT_EQ(slurp(dir_ / "o/summary.json"), "earlier");
   EXPECT_EQ(fs::directory_iterator(dir_ / "o")->path().filename(), "summary.json");
+}
+
+TEST_F(BadInputs, ParquetColumnOfTheWrongType) {
+  // close stored as text in a Parquet file.
+  const fs::path file = dir_ / "typed.parquet";
+  {
+    duck::Database db;
+    duck::Connection con(db);
+    con.execute(fmt::format(
+        "COPY (SELECT TIMESTAMP '2024-01-02' + INTERVAL (i) DAY AS timestamp, 'AAA' AS asset_id, 10.0 AS open, "
+        "11.0 AS high, 9.0 AS low, '10.5' AS close, 100.0 AS volume FROM range(3) t(i)) TO {} (FORMAT parquet)",
+        duck::quote_literal(file.string())));
+  }
+  const auto cfg = config(file);
+  const auto err = run_fails(cfg, 1);
+  EXPECT_THAT(err, HasSubstr(fmt::format("prices: column \"close\" of {} has type VARCHAR; expected a number. Fix the "
+                                         "file or map another column",
+                                         file.string())));
+  EXPECT_EQ(cli(dir_, "validate " + cfg.string()).code, 1);
+}
+
+TEST_F(BadInputs, MissingSignalColumn) {
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  // The config lists a confidence column the signals file does not have.
+  const auto sig = write("s.csv", "timestamp,asset_id,ml_pred\n2024-01-02 00:00:00,AAA,0.7\n");
+  const auto cfg2 = write("cfg2.yaml", fmt::format("data_sources:\n  prices: {}\n  signals: {{path: {}, columns: "
+                                                   "[ml_pred, confidence]}}\n",
+                                                   prices.string(), sig.string()));
+  const auto err = run_fails(cfg2, 1);
+  EXPECT_THAT(err, HasSubstr(sig.string()));
+  EXPECT_THAT(err, HasSubstr("\"confidence\""));
+  EXPECT_EQ(cli(dir_, "validate " + cfg2.string()).code, 1);
+}
+
+// Runs `run <cfg> --out <out>` inside a private mount namespace after `setup` (shell
+// commands, e.g. a mount that needs no privileges outside the namespace), then lists
+// everything left below `out`'s parent into listing.txt. nullopt when this machine does not
+// allow mount namespaces.
+std::optional<CliRun> run_in_mount_namespace(const fs::path& dir, const std::string& setup, const fs::path& cfg,
+                                             const fs::path& out) {
+  const std::string unshare = ::geteuid() == 0 ? "unshare -m" : "unshare -rm";
+  if (std::system(fmt::format("{} true >/dev/null 2>&1", unshare).c_str()) != 0) return std::nullopt;
+  std::ofstream(dir / "ns.sh") << fmt::format(
+      "{setup} || exit 99\n"
+      "{cli} run {cfg} --out {out} --quiet\n"
+      "rc=$?\n"
+      "find {parent} -mindepth 1 | sort >{dir}/listing.txt 2>&1\n"
+      "exit $rc\n",
+      fmt::arg("setup", setup), fmt::arg("cli", ML4T_CLI), fmt::arg("cfg", cfg.string()),
+      fmt::arg("out", out.string()), fmt::arg("parent", out.parent_path().string()), fmt::arg("dir", dir.string()));
+  auto r = testing::run_captured(dir, fmt::format("{} sh {}/ns.sh", unshare, dir.string()));
+  if (r.code == 99) return std::nullopt;
+  return r;
+}
+
+TEST_F(BadInputs, ReadOnlyOutputLocation) {
+  // A read-only bind mount stops even root; found before the backtest runs.
+  const auto cfg = config(write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3));
+  const fs::path ro = dir_ / "ro";
+  fs::create_directories(ro);
+  const auto r = run_in_mount_namespace(
+      dir_, fmt::format("mount --bind {0} {0} && mount -o remount,ro,bind {0}", ro.string()), cfg, ro / "out");
+  if (!r) GTEST_SKIP() << "mount namespaces are not allowed here";
+  EXPECT_EQ(r->code, 1) << r->err;
+  EXPECT_EQ(r->err, fmt::format("error: cannot write results into {}/out: {} is not writable (Read-only file system); "
+                                "choose a writable --out (or output.dir), or fix the folder's permissions\n",
+                                ro.string(), ro.string()));
+  EXPECT_EQ(slurp(dir_ / "listing.txt"), "");
+}
+
+TEST_F(BadInputs, FolderWithoutWritePermission) {
+  // Root ignores permission bits, so as root the run drops to user nobody (setpriv).
+  const auto cfg = config(write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3));
+  const fs::path locked = dir_ / "locked";
+  fs::create_directories(locked);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                              fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  std::string as_user;
+  if (::geteuid() == 0) {
+    if (std::system("command -v setpriv >/dev/null 2>&1") != 0) GTEST_SKIP() << "running as root without setpriv";
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups";
+  }
+  for (const fs::path& out : {locked, locked / "sub"}) {
+    SCOPED_TRACE(out.string());
+    const auto r = testing::run_captured(
+        dir_, fmt::format("{} {} run {} --out {} --quiet", as_user, ML4T_CLI, cfg.string(), out.string()));
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_EQ(r.err, fmt::format("error: cannot write results into {}: {} is not writable (Permission denied); "
+                                 "choose a writable --out (or output.dir), or fix the folder's permissions\n",
+                                 out.string(), locked.string()));
+    EXPECT_TRUE(fs::is_empty(locked));
+  }
+}
+
+TEST_F(BadInputs, FullDisk) {
+  // A 8 KiB tmpfs fills up while the results are written: nothing is left behind.
+  const auto cfg = config(write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3));
+  const fs::path full = dir_ / "full";
+  fs::create_directories(full);
+  const auto r =
+      run_in_mount_namespace(dir_, fmt::format("mount -t tmpfs -o size=8k tmpfs {}", full.string()), cfg, full / "out");
+  if (!r) GTEST_SKIP() << "mount namespaces are not allowed here (FullOutputLocation covers a file-size limit)";
+  EXPECT_EQ(r->code, 1) << r->err;
+  expect_one_paragraph(r->err);
+  EXPECT_THAT(r->err, HasSubstr(fmt::format("error: writing results into {}/out failed, nothing was written",
+                                            full.string())));
+  EXPECT_THAT(r->err, HasSubstr("No space left on device"));
+  EXPECT_EQ(slurp(dir_ / "listing.txt"), (full / "out").string() + "\n");  // the empty folder it created
+  EXPECT_EQ(r->out, "");
 }
 
 }  // namespace

@@ -66,6 +66,8 @@ TEST(ResourceLimits, UnsortedDataLargerThanTheMemoryLimitSpillsAndRuns) {
   EXPECT_EQ(out_of_order, 0);
   EXPECT_TRUE(feed.sorted_by_duckdb());
   EXPECT_EQ(last.nanos(), kBase + (kRows / kAssets - 1) * 60'000'000'000LL);  // minute 1999
+  // DuckDB creates its temp directory only when it spills.
+  EXPECT_TRUE(fs::is_directory(dir / "spill"));
 }
 
 const auto& slurp = testing::read_file;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "ml4t/backtest/core/error.hpp"
@@ -14,9 +15,22 @@ static_assert(sizeof(duckdb_string_t) == StringColumn::kRecordSize, "StringColum
 
 namespace {
 
+// DuckDB appends where in the SQL an error arose ("\n\nLINE 1: SELECT ...\n    ^"): our
+// internal query, nothing a user can act on, and it splits the message into paragraphs.
+std::string without_sql_position(std::string_view message) {
+  std::string out(message);
+  if (const size_t at = out.find("\n\nLINE "); at != std::string::npos) {
+    const size_t caret = out.find('^', at);
+    out.erase(at, caret == std::string::npos ? std::string::npos : caret + 1 - at);
+  }
+  for (size_t blank; (blank = out.find("\n\n")) != std::string::npos;) out.erase(blank, 1);
+  return out;
+}
+
 [[noreturn]] void fail(std::string_view what, std::string_view context, std::string_view duckdb_message) {
-  if (context.empty()) throw DataError(fmt::format("{}: {}", what, duckdb_message));
-  throw DataError(fmt::format("{} ({}): {}", what, context, duckdb_message));
+  const std::string message = without_sql_position(duckdb_message);
+  if (context.empty()) throw DataError(fmt::format("{}: {}", what, message));
+  throw DataError(fmt::format("{} ({}): {}", what, context, message));
 }
 
 ColumnType from_duckdb(duckdb_type type) {

@@ -114,6 +114,11 @@ struct WriteOptions {
 /// a run so a long backtest does not end in a refusal.
 void check_output_dir(const std::filesystem::path& dir, bool overwrite);
 
+/// Throw OutputError when `dir` cannot be created or written by this process: the folder
+/// (or, when it does not exist yet, its nearest existing ancestor) must be a writable
+/// folder. Call before a run so a long backtest does not end in a failed write.
+void check_output_writable(const std::filesystem::path& dir);
+
 /// Write summary.json, equity/trades/fills/orders (.parquet and/or .csv) and report.html
 /// into `dir` (created if missing). Files are staged in a hidden folder inside `dir` and
 /// renamed into place at the end; on any failure nothing new is left behind. With
