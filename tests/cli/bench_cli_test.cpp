@@ -24,7 +24,7 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
       dir, fmt::format("{} bench --datasets small --runs 1 --cache-dir {} --json {}", ML4T_CLI,
                        (dir / "cache").string(), json.string()));
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const char* column : {"events/s", "peak RSS", "time/scan", "rate/scan", "fills"}) {
+  for (const char* column : {"events/s", "peak RSS", "time/scan", "rate/scan", "fills", "CPU s"}) {
     EXPECT_NE(r.out.find(column), std::string::npos) << column << "\n" << r.out;
   }
   EXPECT_NE(r.out.find("feed construction"), std::string::npos) << r.out;
@@ -50,6 +50,7 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
     EXPECT_EQ(row["events"].as<double>(), 39000) << step;
     EXPECT_GT(row["seconds"].as<double>(), 0) << step;
     EXPECT_GT(row["peak_rss_mb"].as<double>(), 1) << step;
+    EXPECT_GT(row["process_cpu_seconds"].as<double>(), 0) << step;
     const double rate = row["events_per_second"].as<double>();
     EXPECT_NEAR(rate, 39000 / row["seconds"].as<double>(), rate * 1e-6 + 1) << step;
     const double ratio = rate / scan_rate;
