@@ -689,8 +689,12 @@ struct ColumnarDataFeed::Impl {
 
   // ---------------------------------------------------------------- per asset state
 
+  // Runs for every row of every source: the check inline, the growth out of line.
   void ensure_asset(AssetId id) {
-    if (id < bars_seen.size()) return;
+    if (id >= bars_seen.size()) [[unlikely]]
+      grow_assets(id);
+  }
+  [[gnu::noinline]] void grow_assets(AssetId id) {
     const size_t n = std::max<size_t>(id + 1, bars_seen.size() * 2);
     bars_seen.resize(n, 0);
     has_values.resize(n, 0);
