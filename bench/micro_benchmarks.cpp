@@ -1,6 +1,7 @@
 // Micro benchmarks of the per-event hot paths: reading an event's view, looking up a
-// signal by FieldId and by name, the engine's per-event cost with market-order fills,
-// and the metrics over a year of minute equity points.
+// signal by FieldId and by name, the engine's per-event cost (flat and with an order
+// per event), the broker's fill of a market order, the portfolio mark, and the metrics
+// over a year of minute equity points.
 //
 //   scripts/build -DML4T_BUILD_BENCHMARKS=ON && build/bench/ml4t_micro_benchmarks
 #include <benchmark/benchmark.h>
@@ -102,6 +103,69 @@ void BM_EngineRun(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(BM_EngineRun, Flat)->Arg(250)->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_EngineRun, Churn)->Arg(250)->Unit(benchmark::kMillisecond);
+
+// Broker fill of a market order: one asset, and every bar the strategy places a market
+// order that fills at the next bar's open (alternately opening and closing a position),
+// with per-share commission and percentage slippage. Items are fills: each includes the
+// order entry checks, the fill, the cost model, the fill/order records and, on every
+// second fill, a closed round trip.
+class FillEveryBar final : public Strategy {
+ public:
+  void on_market_data(const MarketEvent& event, const FieldValues&) override {
+    if (open_orders(event.asset()) == 0) order(event.asset(), position(event.asset()) > 0 ? -100.0 : 100.0);
+  }
+};
+
+void BM_BrokerFillMarketOrder(benchmark::State& state) {
+  auto feed = make_feed(1, 20'000);
+  int64_t fills = 0;
+  for (auto _ : state) {
+    feed->rewind();
+    FillEveryBar strategy;
+    EngineConfig config;
+    config.execution.initial_capital = 1e9;
+    config.execution.commission = {CommissionType::kPerShare, 0.005, 1.0};
+    config.execution.slippage = {SlippageType::kPercentage, 0.0005};
+    BacktestEngine engine(*feed, strategy, config);
+    const Results results = engine.run();
+    fills += static_cast<int64_t>(results.fills.size());
+    benchmark::DoNotOptimize(results.final_equity);
+  }
+  state.SetItemsProcessed(fills);
+}
+BENCHMARK(BM_BrokerFillMarketOrder)->Unit(benchmark::kMillisecond);
+
+// Portfolio mark: 250 open positions valued at their last close. The strategy opens a
+// position in every asset on the first bar and asks for equity() once per timestamp;
+// the engine marks again for the equity curve. equity() is memoised until a fill or new
+// marks, and every timestamp brings new marks, so both are full marks: items are
+// position marks (2 x 250 per timestamp). The engine's per-event work (250 events per
+// timestamp) is included, so this is a lower bound on the mark's own speed; compare
+// with BM_EngineRun<Flat>, the same run without positions.
+class HoldAndMark final : public Strategy {
+ public:
+  void on_market_data(const MarketEvent& event, const FieldValues&) override {
+    if (position(event.asset()) == 0 && open_orders(event.asset()) == 0) order(event.asset(), 10.0);
+  }
+  void on_timestamp(const TimestampGroup&) override { sum_ += equity(); }
+  double sum_ = 0;
+};
+
+void BM_PortfolioMark(benchmark::State& state) {
+  const int assets = 250, bars = 390;
+  auto feed = make_feed(assets, bars);
+  for (auto _ : state) {
+    feed->rewind();
+    HoldAndMark strategy;
+    EngineConfig config;
+    config.execution.initial_capital = 1e9;
+    BacktestEngine engine(*feed, strategy, config);
+    benchmark::DoNotOptimize(engine.run().final_equity);
+    benchmark::DoNotOptimize(strategy.sum_);
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * assets * bars);
+}
+BENCHMARK(BM_PortfolioMark)->Unit(benchmark::kMillisecond);
 
 void BM_Metrics(benchmark::State& state) {
   std::vector<EquityPoint> curve;

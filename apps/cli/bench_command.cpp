@@ -10,10 +10,12 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -37,6 +39,12 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 struct DatasetSpec {
   std::string name;
@@ -125,18 +133,20 @@ void run_step(const std::string& step, const fs::path& dir) {
     report["events"] = static_cast<double>(result.rows);
     report["checksum"] = result.checksum;
   } else if (step == "feed") {
-    auto constructed = Clock::now();
+    // Construction is the first thing the process does with DuckDB, so it includes
+    // starting the DuckDB instance. First-event latency counts from the same start
+    // (construction included) to the first timestamp group in hand.
+    const auto constructed = Clock::now();
     ColumnarDataFeed feed(feed_options(dir));
     report["construct_ms"] = seconds_since(constructed) * 1e3;
     const FieldId pred = feed.schema().signal_id("ml_pred");
     const FieldId confidence = feed.schema().signal_id("confidence");
-    const auto first = Clock::now();
     double checksum = 0;
     uint64_t events = 0;
     bool first_seen = false;
     for (TimestampGroup group = feed.next_group(); group.valid(); group = feed.next_group()) {
       if (!first_seen) {
-        report["first_event_ms"] = seconds_since(first) * 1e3;
+        report["first_event_ms"] = seconds_since(constructed) * 1e3;
         first_seen = true;
       }
       for (const MarketEvent& e : group) {
@@ -148,6 +158,13 @@ void run_step(const std::string& step, const fs::path& dir) {
     }
     report["events"] = static_cast<double>(events);
     report["checksum"] = checksum;
+    report["seconds"] = seconds_since(started);
+    // A second feed in the same process shares the DuckDB instance: the cost of
+    // construction itself (file metadata and schema checks, no row data). Timed
+    // after the run so it does not add to the iteration time.
+    const auto again = Clock::now();
+    { ColumnarDataFeed second(feed_options(dir)); }
+    report["construct_again_ms"] = seconds_since(again) * 1e3;
   } else if (step == "backtest" || step == "memory") {
     ColumnarDataFeed file_feed(feed_options(dir));
     std::unique_ptr<InMemoryDataFeed> memory_feed;
@@ -159,10 +176,14 @@ void run_step(const std::string& step, const fs::path& dir) {
       feed = memory_feed.get();
     }
     auto strategy = make_builtin_strategy(bench_strategy(), feed->schema());
+    const double cpu_started = thread_cpu_seconds();
     const auto run_started = Clock::now();
     BacktestEngine engine(*feed, *strategy, bench_engine_config());
     const Results results = engine.run();
     report["run_seconds"] = seconds_since(run_started);
+    // The engine runs on this thread: its CPU time is the run's cost without the time
+    // other processes took the core away (wall time is what the table reports).
+    if (step == "memory") report["run_cpu_seconds"] = thread_cpu_seconds() - cpu_started;
     report["events"] = static_cast<double>(results.events);
     report["final_equity"] = results.final_equity;
     report["trades"] = static_cast<double>(results.trades.size());
@@ -170,7 +191,11 @@ void run_step(const std::string& step, const fs::path& dir) {
   } else {
     throw ConfigError(fmt::format("unknown bench step \"{}\"; use scan, feed, backtest or memory", step));
   }
-  report["seconds"] = step == "memory" ? report["run_seconds"] : seconds_since(started);
+  if (step == "memory") {
+    report["seconds"] = report["run_seconds"];
+  } else if (step != "feed") {
+    report["seconds"] = seconds_since(started);
+  }
   std::string line = "{";
   for (const auto& [key, value] : report) line += fmt::format("{}\"{}\": {:.17g}", line.size() > 1 ? ", " : "", key, value);
   fmt::print("{}}}\n", line);
@@ -181,6 +206,7 @@ void run_step(const std::string& step, const fs::path& dir) {
 struct Measurement {
   std::map<std::string, double> values;
   double peak_rss_mb = 0;
+  double cpu_seconds = 0;  //!< user + system time of the child, all its threads
 };
 
 Measurement measure_in_child(const std::string& step, const fs::path& dir) {
@@ -215,6 +241,8 @@ Measurement measure_in_child(const std::string& step, const fs::path& dir) {
   const YAML::Node node = YAML::Load(text);
   for (const auto& kv : node) m.values[kv.first.as<std::string>()] = kv.second.as<double>();
   m.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  m.cpu_seconds = tv(usage.ru_utime) + tv(usage.ru_stime);
   return m;
 }
 
@@ -239,6 +267,9 @@ void run_bench(const Args& args) {
     std::map<std::string, double> extra;
   };
   std::vector<Row> rows;
+  // The machine's load, reported with the results: other work on it skews wall times.
+  double load_before[3] = {0, 0, 0};
+  if (getloadavg(load_before, 3) != 3) load_before[0] = -1;
   for (const auto& name : args.datasets) {
     const fs::path dir = ensure_dataset(args.cache_dir, find_dataset(name));
     for (const auto& step : args.steps) {
@@ -250,6 +281,7 @@ void run_bench(const Args& args) {
         const Measurement m = measure_in_child(step, dir);
         seconds.push_back(m.values.at("seconds"));
         rss.push_back(m.peak_rss_mb);
+        extras["process_cpu_seconds"].push_back(m.cpu_seconds);
         events = m.values.at("events");
         for (const auto& [k, v] : m.values) extras[k].push_back(v);
       }
@@ -258,35 +290,55 @@ void run_bench(const Args& args) {
       rows.push_back(row);
     }
   }
-  auto scan_seconds = [&](const std::string& dataset) {
+  double load_after[3] = {0, 0, 0};
+  if (getloadavg(load_after, 3) != 3) load_after[0] = -1;
+  auto scan_of = [&](const std::string& dataset) -> const Row* {
     for (const auto& r : rows) {
-      if (r.dataset == dataset && r.step == "scan") return r.seconds;
+      if (r.dataset == dataset && r.step == "scan") return &r;
     }
-    return 0.0;
+    return nullptr;
   };
-  fmt::print("{:<8} {:<9} {:>12} {:>10} {:>14} {:>10} {:>9}\n", "dataset", "step", "events", "seconds", "events/s",
-             "peak RSS", "vs scan");
+  auto rate = [](const Row& r) { return r.events / r.seconds; };
+  // "time/scan" is the step's wall time over the scan's; "rate/scan" its events/s over
+  // the scan's (the (c)/(a) and (b)/(a) ratios).
+  // "CPU s" is the whole child process's user + system time (all threads, start-up and,
+  // for memory, the untimed load included): the work done, whatever the machine's load.
+  fmt::print("{:<8} {:<9} {:>12} {:>9} {:>12} {:>10} {:>9} {:>9} {:>9} {:>8}\n", "dataset", "step", "events",
+             "seconds", "events/s", "peak RSS", "time/scan", "rate/scan", "fills", "CPU s");
   for (const auto& r : rows) {
-    const double base = scan_seconds(r.dataset);
-    fmt::print("{:<8} {:<9} {:>12.0f} {:>10.3f} {:>14.0f} {:>7.0f} MB {:>9}\n", r.dataset, r.step, r.events, r.seconds,
-               r.events / r.seconds, r.rss_mb, base > 0 ? fmt::format("{:.2f}x", r.seconds / base) : "-");
+    const Row* scan = scan_of(r.dataset);
+    const auto fills = r.extra.find("fills");
+    fmt::print("{:<8} {:<9} {:>12.0f} {:>9.3f} {:>12.0f} {:>7.0f} MB {:>9} {:>9} {:>9} {:>8.2f}\n", r.dataset, r.step,
+               r.events, r.seconds, rate(r), r.rss_mb, scan ? fmt::format("{:.2f}x", r.seconds / scan->seconds) : "-",
+               scan ? fmt::format("{:.2f}x", rate(r) / rate(*scan)) : "-",
+               fills != r.extra.end() ? fmt::format("{:.0f}", fills->second) : "-", r.extra.at("process_cpu_seconds"));
     if (r.extra.count("construct_ms")) {
-      fmt::print("{:<18} construction {:.2f} ms, first event {:.1f} ms\n", "", r.extra.at("construct_ms"),
-                 r.extra.at("first_event_ms"));
+      fmt::print("{:<19}feed construction {:.2f} ms (first in the process, DuckDB start included), {:.2f} ms "
+                 "(a second feed); first event {:.1f} ms after construction began\n",
+                 "", r.extra.at("construct_ms"), r.extra.at("construct_again_ms"), r.extra.at("first_event_ms"));
+    }
+    if (r.extra.count("load_seconds")) {
+      fmt::print("{:<19}loading into memory took {:.3f} s (not timed); the run's CPU time {:.3f} s = {:.0f} "
+                 "events/s\n",
+                 "", r.extra.at("load_seconds"), r.extra.at("run_cpu_seconds"), r.events / r.extra.at("run_cpu_seconds"));
     }
   }
+  fmt::print("load average: {:.2f} before, {:.2f} after ({} cores); medians of {} runs\n", load_before[0],
+             load_after[0], sysconf(_SC_NPROCESSORS_ONLN), args.runs);
   // JSON report for tooling (written with fmt: numbers and fixed ASCII keys only).
   fs::path json_path(args.json_path);
   if (json_path.has_parent_path()) fs::create_directories(json_path.parent_path());
-  std::string json = fmt::format("{{\n  \"runs\": {},\n  \"cores\": {},\n  \"results\": [\n", args.runs,
-                                 sysconf(_SC_NPROCESSORS_ONLN));
+  std::string json = fmt::format("{{\n  \"runs\": {},\n  \"cores\": {},\n  \"load_average_before\": {:.2f},\n"
+                                 "  \"load_average_after\": {:.2f},\n  \"results\": [\n",
+                                 args.runs, sysconf(_SC_NPROCESSORS_ONLN), load_before[0], load_after[0]);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    const double base = scan_seconds(r.dataset);
-    json += fmt::format("    {{\"dataset\": \"{}\", \"step\": \"{}\", \"events\": {:.0f}, \"seconds\": {:.6f}, "
-                        "\"events_per_second\": {:.0f}, \"peak_rss_mb\": {:.1f}, \"ratio_to_scan\": {:.4f}",
-                        r.dataset, r.step, r.events, r.seconds, r.events / r.seconds, r.rss_mb,
-                        base > 0 ? r.seconds / base : 0.0);
+    const Row* scan = scan_of(r.dataset);
+    json += fmt::format("    {{\"dataset\": \"{}\", \"step\": \"{}\", \"events\": {:.0f}, \"seconds\": {:.9g}, "
+                        "\"events_per_second\": {:.0f}, \"peak_rss_mb\": {:.1f}, \"ratio_to_scan\": {:.6g}, "
+                        "\"rate_ratio_to_scan\": {:.6g}",
+                        r.dataset, r.step, r.events, r.seconds, rate(r), r.rss_mb,
+                        scan ? r.seconds / scan->seconds : 0.0, scan ? rate(r) / rate(*scan) : 0.0);
     for (const auto& [k, v] : r.extra) {
       if (k != "events" && k != "seconds") json += fmt::format(", \"{}\": {:.6g}", k, v);
     }

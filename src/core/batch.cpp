@@ -52,4 +52,16 @@ uint32_t Batch::add_row(AssetId asset, const Bar& bar) {
   return static_cast<uint32_t>(asset_.size() - 1);
 }
 
+uint32_t Batch::add_rows(size_t count) {
+  const size_t first = asset_.size(), size = first + count;
+  asset_.resize(size, kNoAsset);
+  open_.resize(size, kMissing);
+  high_.resize(size, kMissing);
+  low_.resize(size, kMissing);
+  close_.resize(size, kMissing);
+  volume_.resize(size, kMissing);
+  for (auto& column : signals_) column.resize(size, kMissing);
+  return static_cast<uint32_t>(first);
+}
+
 }  // namespace ml4t::backtest

@@ -116,26 +116,45 @@ Timestamp Timestamp::parse(std::string_view text) {
   return Timestamp(time_point_cast<nanoseconds>(local - minutes{offset_minutes}));
 }
 
+namespace {
+
+// Writes `value` as exactly `width` decimal digits (zero-padded) ending before `end`.
+char* put_digits(char* end, uint64_t value, int width) {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return end;
+}
+
+}  // namespace
+
 std::string Timestamp::to_string() const {
   const auto tp = time_point();
   const auto day_point = floor<days>(tp);
   const year_month_day ymd{day_point};
   const hh_mm_ss<nanoseconds> tod{tp - day_point};
   const int64_t frac = tod.subseconds().count();
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                                tod.hours().count(), tod.minutes().count(), tod.seconds().count());
-  if (frac != 0) {
-    if (frac % 1'000'000 == 0) {
-      out += fmt::format(".{:03}", frac / 1'000'000);
-    } else if (frac % 1000 == 0) {
-      out += fmt::format(".{:06}", frac / 1000);
-    } else {
-      out += fmt::format(".{:09}", frac);
-    }
+  // Written digit by digit (order rejections format timestamps inside the event loop).
+  // Nanosecond timestamps span the years 1677..2262: always four digits.
+  char text[32] = "0000-00-00T00:00:00";
+  put_digits(text + 4, static_cast<uint64_t>(static_cast<int>(ymd.year())), 4);
+  put_digits(text + 7, static_cast<unsigned>(ymd.month()), 2);
+  put_digits(text + 10, static_cast<unsigned>(ymd.day()), 2);
+  put_digits(text + 13, static_cast<uint64_t>(tod.hours().count()), 2);
+  put_digits(text + 16, static_cast<uint64_t>(tod.minutes().count()), 2);
+  put_digits(text + 19, static_cast<uint64_t>(tod.seconds().count()), 2);
+  size_t length = 19;
+  if (frac != 0) {  // milli-, micro- or nanoseconds: as many digits as needed
+    const auto f = static_cast<uint64_t>(frac);
+    const int width = f % 1'000'000 == 0 ? 3 : (f % 1000 == 0 ? 6 : 9);
+    const uint64_t shown = width == 3 ? f / 1'000'000 : (width == 6 ? f / 1000 : f);
+    text[length++] = '.';
+    length += static_cast<size_t>(width);
+    put_digits(text + length, shown, width);
   }
-  out += 'Z';
-  return out;
+  text[length++] = 'Z';
+  return std::string(text, length);
 }
 
 std::string Timestamp::date_string() const {

@@ -205,12 +205,13 @@ class AsOfState {
 // string record with the guess's (two integer compares for symbols up to 12 bytes).
 class AssetResolver {
  public:
-  AssetId resolve(SymbolTable& symbols, const char* record, std::string_view symbol) {
+  /// The id of the current row's asset (runs once per row of every source: the
+  /// confirmed guess stays inline, the lookup is out of line).
+  [[gnu::always_inline]] AssetId resolve(SymbolTable& symbols, const Cursor& cur) {
+    const char* record = cur.asset_record();
     const AssetId guess = prev_ == kNoAsset ? first_ : (prev_ < next_.size() ? next_[prev_] : kNoAsset);
-    if (guess != kNoAsset && matches(symbols, guess, record, symbol)) return remember(guess);
-    const AssetId id = symbols.intern(symbol);
-    learn(id, symbol);
-    return remember(id);
+    if (guess != kNoAsset && matches(symbols, guess, record, cur)) [[likely]] return remember(guess);
+    return lookup(symbols, cur.asset());
   }
   /// A new run (timestamp group) starts: guess the previous run's first asset.
   void reset_run() { prev_ = kNoAsset; }
@@ -220,7 +221,12 @@ class AssetResolver {
     uint64_t lo = 0, hi = 0;
     bool inline_record = false;
   };
-  bool matches(const SymbolTable& symbols, AssetId id, const char* record, std::string_view symbol) const {
+  [[gnu::noinline]] AssetId lookup(SymbolTable& symbols, std::string_view symbol) {
+    const AssetId id = symbols.intern(symbol);
+    learn(id, symbol);
+    return remember(id);
+  }
+  bool matches(const SymbolTable& symbols, AssetId id, const char* record, const Cursor& cur) const {
     const Key& key = keys_[id];
     if (key.inline_record) {
       uint64_t lo, hi;
@@ -228,7 +234,7 @@ class AssetResolver {
       std::memcpy(&hi, record + 8, 8);
       return lo == key.lo && hi == key.hi;
     }
-    return symbols.names()[id] == symbol;
+    return symbols.names()[id] == cur.asset();
   }
   void learn(AssetId id, std::string_view symbol) {
     if (id >= keys_.size()) keys_.resize(std::max<size_t>(id + 1, keys_.size() * 2));
@@ -705,8 +711,12 @@ struct ColumnarDataFeed::Impl {
 
   // ---------------------------------------------------------------- per asset state
 
+  // Runs for every row of every source: the check inline, the growth out of line.
   void ensure_asset(AssetId id) {
-    if (id < bars_seen.size()) return;
+    if (id >= bars_seen.size()) [[unlikely]]
+      grow_assets(id);
+  }
+  [[gnu::noinline]] void grow_assets(AssetId id) {
     const size_t n = std::max<size_t>(id + 1, bars_seen.size() * 2);
     bars_seen.resize(n, 0);
     has_values.resize(n, 0);
@@ -739,7 +749,7 @@ struct ColumnarDataFeed::Impl {
             });
           }
         } else if (vs.per_asset) {
-          const AssetId id = vs.resolver.resolve(symbols, cur.asset_record(), cur.asset());
+          const AssetId id = vs.resolver.resolve(symbols, cur);
           ensure_asset(id);
           if (!has_values[id]) {
             has_values[id] = 1;
@@ -834,7 +844,7 @@ struct ColumnarDataFeed::Impl {
           cur.advance();
           continue;
         }
-        const AssetId id = price_resolver.resolve(symbols, cur.asset_record(), cur.asset());
+        const AssetId id = price_resolver.resolve(symbols, cur);
         ensure_asset(id);
         Bar bar;
         size_t v = 0;
@@ -901,8 +911,10 @@ struct ColumnarDataFeed::Impl {
       }
     }
     if (slow_provider) slow_context(batch, g, ts, group_index);
+    // All rows of the group at once: one resize per column instead of a push_back per value.
+    uint32_t r = batch.add_rows(staged.size());
     for (const StagedRow& row : staged) {
-      const uint32_t r = batch.add_row(row.asset, row.bar);
+      batch.set_row(r, row.asset, row.bar);
       const uint64_t bar_index = bars_seen[row.asset]++;
       for (auto& vsp : sources) {
         if (!vsp->per_asset) continue;
@@ -913,6 +925,7 @@ struct ColumnarDataFeed::Impl {
         }
       }
       if (slow_provider) slow_signals(batch, r, row.asset, ts, bar_index);
+      ++r;
     }
   }
 

@@ -106,6 +106,7 @@ Results EngineCore::run() {
   if (ran_) throw ConfigError("BacktestEngine::run() was called twice; create a new engine (and feed) per run");
   ran_ = true;
   cash_ = config_.execution.initial_capital;
+  equity_valid_ = false;
   peak_equity_ = cash_;
   results_.initial_capital = cash_;
 
@@ -190,6 +191,7 @@ void EngineCore::process_group(const TimestampGroup& group) {
     apply_rules();
   }
   // 3. Mark at the close (the strategy's equity() sees it).
+  equity_valid_ = false;
   const auto volume = batch.volume();
   for (uint32_t row = group.row_begin(); row < group.row_end(); ++row) {
     assets_[asset[row]].last_close = close[row];
@@ -449,6 +451,7 @@ void EngineCore::execute(Order* order, size_t record, AssetId asset, double sign
   AssetState& st = assets_[asset];
   const double qty_abs = std::abs(signed_qty);
   const double slippage = std::abs(price - base_price) * qty_abs;
+  equity_valid_ = false;  // cash and the position change
   cash_ -= signed_qty * price + commission;
   st.realized -= commission;
 
@@ -667,9 +670,15 @@ void EngineCore::mark(double* positions_value, double* gross_value) const {
 }
 
 double EngineCore::equity() const {
-  double value = 0, gross = 0;
-  mark(&value, &gross);
-  return cash_ + value;
+  // Strategies size every entry by equity(); between fills and marks it cannot change,
+  // so one mark serves all the calls of a timestamp's on_market_data loop.
+  if (!equity_valid_) {
+    double value = 0, gross = 0;
+    mark(&value, &gross);
+    equity_cached_ = cash_ + value;
+    equity_valid_ = true;
+  }
+  return equity_cached_;
 }
 
 void EngineCore::record_equity() {
@@ -756,33 +765,34 @@ double EngineCore::current_context(FieldId field) const {
 
 uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, double limit, double stop, double trail,
                             TimeInForce tif) {
-  ensure_assets();
   const double qty = std::isfinite(quantity) ? round_quantity(quantity) : quantity;
-  if (qty == 0) return 0;
+  if (qty == 0) return 0;  // before ensure_assets: sizing often rounds to nothing
+  ensure_assets();
   const size_t record = new_record(asset, std::isfinite(qty) ? qty : 0.0, type, limit, stop, trail, tif);
   if (asset >= assets_.size()) {
     return reject_new(record, fmt::format("unknown asset id {}: the feed has {} assets", asset, assets_.size()));
   }
   AssetState& st = assets_[asset];
-  const std::string name = what_asset(asset);
-  if (!std::isfinite(qty)) return reject_new(record, fmt::format("quantity {} for {} is not a number", quantity, name));
+  // Only rejections need the name: built on demand, not per order.
+  auto name_of = [this, asset] { return what_asset(asset); };
+  if (!std::isfinite(qty)) return reject_new(record, fmt::format("quantity {} for {} is not a number", quantity, name_of()));
   const bool needs_limit = type == OrderType::kLimit || type == OrderType::kStopLimit;
   const bool needs_stop = type == OrderType::kStop || type == OrderType::kStopLimit;
   if (needs_limit && !valid_price(limit)) {
     return reject_new(
-        record, fmt::format("{} order for {} needs a positive limit price, got {}", to_string(type), name, limit));
+        record, fmt::format("{} order for {} needs a positive limit price, got {}", to_string(type), name_of(), limit));
   }
   if (needs_stop && !valid_price(stop)) {
     return reject_new(record,
-                      fmt::format("{} order for {} needs a positive stop price, got {}", to_string(type), name, stop));
+                      fmt::format("{} order for {} needs a positive stop price, got {}", to_string(type), name_of(), stop));
   }
   if (type == OrderType::kTrailingStop && !(trail > 0 && trail < 1)) {
     return reject_new(record,
-                      fmt::format("trailing-stop order for {} needs trail_percent in (0, 1), got {}", name, trail));
+                      fmt::format("trailing-stop order for {} needs trail_percent in (0, 1), got {}", name_of(), trail));
   }
   const double ref = st.last_close;
   if (std::isnan(ref)) {
-    return reject_new(record, fmt::format("no price yet for {}: orders can be placed after its first bar", name));
+    return reject_new(record, fmt::format("no price yet for {}: orders can be placed after its first bar", name_of()));
   }
 
   // Entry checks use the position plus what open orders will still trade, priced at
@@ -793,7 +803,7 @@ uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, doub
   if (after < 0 && !config_.execution.allow_short) {
     return reject_new(record, fmt::format("short selling is disabled (execution.allow_short: false): selling {} of {} "
                                           "would leave a position of {}",
-                                          -qty, name, after));
+                                          -qty, name_of(), after));
   }
   if (added > 0) {
     const RiskRules& r = config_.risk_rules;
@@ -810,7 +820,7 @@ uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, doub
     if (r.max_position_size > 0 && std::abs(after) * ref > r.max_position_size * eq * (1 + 1e-12)) {
       return reject_new(record, fmt::format("position limit: {} of {} at {} is {:.2f}, above risk_rules."
                                             "max_position_size {} x equity {:.2f}; order less",
-                                            after, name, ref, std::abs(after) * ref, r.max_position_size, eq));
+                                            after, name_of(), ref, std::abs(after) * ref, r.max_position_size, eq));
     }
     if (r.max_positions > 0 && projected == 0) {
       int holding = 0;
@@ -818,7 +828,7 @@ uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, doub
       if (holding >= r.max_positions) {
         return reject_new(record, fmt::format("position count limit: {} positions (with open orders) already, "
                                               "risk_rules.max_positions is {}; cannot open {}",
-                                              holding, r.max_positions, name));
+                                              holding, r.max_positions, name_of()));
       }
     }
     if (r.max_gross_exposure > 0) {

@@ -124,6 +124,10 @@ class EngineCore {
   std::vector<AssetId> open_positions_;
   std::vector<Order> pending_;
   double cash_ = 0;
+  // equity() memo: valid until cash, a position or a mark changes (execute, the marks
+  // of a new timestamp, the start of run).
+  mutable double equity_cached_ = 0;
+  mutable bool equity_valid_ = false;
   double peak_equity_ = 0;
   double previous_peak_ = 0;  //!< the peak before the last equity point
   Timestamp now_;

@@ -13,13 +13,10 @@ void Strategy::on_market_data(const MarketEvent& /*event*/, const FieldValues& /
 void Strategy::on_timestamp(const TimestampGroup& /*cross_section*/) {}
 void Strategy::on_fill(const Fill& /*fill*/) {}
 
-detail::EngineCore& Strategy::core() const {
-  if (core_ == nullptr) {
-    throw Error(
-        "Strategy helpers (order, position, cash, ...) work only inside the hooks BacktestEngine::run() "
-        "calls; call them from on_start/on_market_data/on_timestamp/on_fill/on_end");
-  }
-  return *core_;
+void Strategy::throw_outside_run() {
+  throw Error(
+      "Strategy helpers (order, position, cash, ...) work only inside the hooks BacktestEngine::run() "
+      "calls; call them from on_start/on_market_data/on_timestamp/on_fill/on_end");
 }
 
 uint64_t Strategy::order(AssetId asset, double quantity, OrderType type, double limit, double stop, TimeInForce tif) {

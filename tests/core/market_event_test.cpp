@@ -29,6 +29,35 @@ class BatchFixture : public ::testing::Test {
   AssetId aapl_ = 0, msft_ = 0;
 };
 
+// add_rows + set_row (how the columnar feed appends a group) gives the same rows as
+// add_row: bars as set, signals missing until set.
+TEST_F(BatchFixture, AddRowsAppendsAGroupAtOnce) {
+  const uint32_t g = batch_.begin_group(Timestamp::parse("2025-01-15T09:32:00Z"));
+  const uint32_t first = batch_.add_rows(2);
+  ASSERT_EQ(first, 3u);
+  ASSERT_EQ(batch_.num_rows(), 5u);
+  batch_.set_row(first, msft_, Bar{10.0, 11.0, 9.0, 10.5, 7.0});
+  batch_.set_row(first + 1, aapl_, Bar{20.0, 21.0, 19.0, 20.5, 8.0});
+  batch_.set_signal(first + 1, FieldId{1}, 0.5);
+  EXPECT_EQ(batch_.group_begin(g), 3u);
+  EXPECT_EQ(batch_.group_end(g), 5u);
+  const MarketEvent a(batch_, first, g), b(batch_, first + 1, g);
+  EXPECT_EQ(a.asset(), msft_);
+  EXPECT_EQ(a.open(), 10.0);
+  EXPECT_EQ(a.high(), 11.0);
+  EXPECT_EQ(a.low(), 9.0);
+  EXPECT_EQ(a.close(), 10.5);
+  EXPECT_EQ(a.volume(), 7.0);
+  EXPECT_TRUE(std::isnan(a.signals()[FieldId{0}]));
+  EXPECT_TRUE(std::isnan(a.signals()[FieldId{1}]));
+  EXPECT_EQ(b.asset(), aapl_);
+  EXPECT_EQ(b.close(), 20.5);
+  EXPECT_TRUE(std::isnan(b.signals()[FieldId{0}]));
+  EXPECT_EQ(b.signals()[FieldId{1}], 0.5);
+  // Earlier rows are untouched.
+  EXPECT_EQ(MarketEvent(batch_, 1, 0).signals()[FieldId{0}], 0.10);
+}
+
 TEST_F(BatchFixture, EventViewReadsRowAndGroup) {
   ASSERT_EQ(batch_.num_rows(), 3u);
   ASSERT_EQ(batch_.num_groups(), 2u);

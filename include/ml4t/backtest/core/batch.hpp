@@ -54,6 +54,18 @@ class Batch {
   uint32_t begin_group(Timestamp ts);
   /// Append a bar to the current group; its signal values start missing. Returns its row.
   uint32_t add_row(AssetId asset, const Bar& bar);
+  /// Append `count` rows with missing signals (to be filled with set_row) and return
+  /// the first row's index; a feed adds a whole group this way.
+  uint32_t add_rows(size_t count);
+  /// Set the asset and bar of a row added by add_rows.
+  void set_row(uint32_t row, AssetId asset, const Bar& bar) {
+    asset_[row] = asset;
+    open_[row] = bar.open;
+    high_[row] = bar.high;
+    low_[row] = bar.low;
+    close_[row] = bar.close;
+    volume_[row] = bar.volume;
+  }
   /// Set signal `field` of row `row`.
   void set_signal(uint32_t row, FieldId field, double value) { signals_[field.index][row] = value; }
   /// Set context `field` of group `group`.

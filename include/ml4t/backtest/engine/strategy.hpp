@@ -117,7 +117,14 @@ class Strategy {
 
  private:
   friend class detail::EngineCore;
-  detail::EngineCore& core() const;
+  // Inline: the helpers call it once per event (position, open_orders), so the check
+  // must cost a compare, not a call.
+  detail::EngineCore& core() const {
+    if (core_ == nullptr) [[unlikely]]
+      throw_outside_run();
+    return *core_;
+  }
+  [[noreturn]] static void throw_outside_run();
   detail::EngineCore* core_ = nullptr;
 };
 

@@ -1,0 +1,83 @@
+// `bench` on the small dataset (39,000 bars): every step runs, every figure the issue
+// names is reported (events/s, wall time, peak RSS, feed construction, first-event
+// latency, the ratios to the scan), and the backtest from Parquet and the one in memory
+// are the same backtest. No timing thresholds: wall times depend on the machine.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <string>
+
+#include "support/cli_runner.hpp"
+#include "support/test_paths.hpp"
+
+namespace ml4t::backtest {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(BenchCli, SmallDatasetReportsEveryFigure) {
+  const fs::path dir = testing::scratch_dir();
+  const fs::path json = dir / "bench.json";
+  const auto r = testing::run_captured(
+      dir, fmt::format("{} bench --datasets small --runs 1 --cache-dir {} --json {}", ML4T_CLI,
+                       (dir / "cache").string(), json.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* column : {"events/s", "peak RSS", "time/scan", "rate/scan", "fills", "CPU s"}) {
+    EXPECT_NE(r.out.find(column), std::string::npos) << column << "\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("feed construction"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("first event"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("load average"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "cache" / "small" / "prices.parquet"));
+
+  const YAML::Node report = YAML::LoadFile(json.string());
+  EXPECT_EQ(report["runs"].as<int>(), 1);
+  const YAML::Node results = report["results"];
+  ASSERT_EQ(results.size(), 4u);
+  std::map<std::string, YAML::Node> by_step;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const YAML::Node row = results[i];
+    EXPECT_EQ(row["dataset"].as<std::string>(), "small");
+    by_step[row["step"].as<std::string>()] = row;
+  }
+  ASSERT_EQ(by_step.size(), 4u);
+  const double scan_rate = by_step["scan"]["events_per_second"].as<double>();
+  for (const char* step : {"scan", "feed", "backtest", "memory"}) {
+    const YAML::Node row = by_step[step];
+    // 20 assets x 5 days x 390 minute bars, every one of them seen by every step.
+    EXPECT_EQ(row["events"].as<double>(), 39000) << step;
+    EXPECT_GT(row["seconds"].as<double>(), 0) << step;
+    EXPECT_GT(row["peak_rss_mb"].as<double>(), 1) << step;
+    EXPECT_GT(row["process_cpu_seconds"].as<double>(), 0) << step;
+    const double rate = row["events_per_second"].as<double>();
+    EXPECT_NEAR(rate, 39000 / row["seconds"].as<double>(), rate * 1e-6 + 1) << step;
+    const double ratio = rate / scan_rate;
+    EXPECT_NEAR(row["rate_ratio_to_scan"].as<double>(), ratio, ratio * 1e-4) << step;
+    const double time_ratio = row["seconds"].as<double>() / by_step["scan"]["seconds"].as<double>();
+    EXPECT_NEAR(row["ratio_to_scan"].as<double>(), time_ratio, time_ratio * 1e-4) << step;
+  }
+  const YAML::Node feed = by_step["feed"];
+  EXPECT_GT(feed["construct_ms"].as<double>(), 0);
+  EXPECT_GT(feed["construct_again_ms"].as<double>(), 0);
+  // Latency counts from the start of construction, so it includes it.
+  EXPECT_GE(feed["first_event_ms"].as<double>(), feed["construct_ms"].as<double>());
+  // The same backtest from Parquet and from memory: same fills, same final equity.
+  EXPECT_GT(by_step["backtest"]["fills"].as<double>(), 0);
+  EXPECT_EQ(by_step["backtest"]["fills"].as<double>(), by_step["memory"]["fills"].as<double>());
+  EXPECT_EQ(by_step["backtest"]["final_equity"].as<double>(), by_step["memory"]["final_equity"].as<double>());
+}
+
+TEST(BenchCli, UnknownStepOrDatasetIsAClearError) {
+  const fs::path dir = testing::scratch_dir();
+  auto r = testing::run_captured(dir, fmt::format("{} bench --datasets small --steps scan,bogus", ML4T_CLI));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("unknown step \"bogus\""), std::string::npos) << r.err;
+  r = testing::run_captured(dir, fmt::format("{} bench --datasets hourly", ML4T_CLI));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("unknown benchmark dataset \"hourly\""), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ml4t::backtest
