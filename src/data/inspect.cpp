@@ -101,7 +101,20 @@ DatasetInfo inspect_dataset(const std::vector<std::string>& paths, const Inspect
   for (const auto& c : columns) aggregates += fmt::format(", count(*) - count({})", duck::quote_identifier(c.name));
   aggregates += fmt::format(", count(DISTINCT {}), min({}), max({})", asset_sql, ts_sql, ts_sql);
   {
-    auto result = con.query(fmt::format("SELECT {} FROM ({})", aggregates, source), fmt::format("scanning {}", where));
+    duck::Result result = [&] {
+      try {
+        return con.query(fmt::format("SELECT {} FROM ({})", aggregates, source), fmt::format("scanning {}", where));
+      } catch (const DataError& e) {
+        // DuckDB's own words ("Could not convert Timestamp(US) to Timestamp(NS)") name
+        // neither the column nor the fix; the feed reports the same stamp this way.
+        const std::string_view what = e.what();
+        if (ts == nullptr || what.find("Timestamp(NS)") == std::string_view::npos) throw;
+        throw DataError(fmt::format("inspect: a timestamp in column \"{}\" of {} is outside the range nanosecond "
+                                    "timestamps can hold (1677-09-21 .. 2262-04-11); fix the date (placeholders "
+                                    "such as 9999-12-31 are a common cause) or remove the row",
+                                    ts->name, where));
+      }
+    }();
     auto chunk = result.fetch();
     size_t col = 0;
     auto next = [&]() -> std::optional<int64_t> {

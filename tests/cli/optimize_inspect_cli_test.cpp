@@ -126,6 +126,28 @@ TEST(OptimizeInspectCli, ErrorsAndExitCodes) {
   EXPECT_FALSE(fs::exists(dir / "o.parquet"));
 }
 
+TEST(OptimizeInspectCli, InspectNamesAFarFutureStampAndTheFix) {
+  // A 9999-12-31 placeholder cannot be a nanosecond timestamp; inspect must say which
+  // column and file, as run does, not DuckDB's bare conversion error.
+  const auto dir = testing::scratch_dir();
+  const auto csv = dir / "future.csv";
+  std::FILE* f = std::fopen(csv.string().c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("timestamp,asset_id,close\n2024-01-02 00:00:00,AAA,1.0\n9999-12-31 00:00:00,AAA,2.0\n", f);
+  std::fclose(f);
+  const fs::path parquet = testing::source_dir() / "fuzz/corpus/parquet_feed_fuzzer/regress_timestamp_overflow.parquet";
+  for (const fs::path& file : {csv, parquet}) {
+    SCOPED_TRACE(file.string());
+    const auto run = run_cli(fmt::format("inspect {}", file.string()));
+    EXPECT_EQ(run.code, 1);
+    EXPECT_THAT(run.output, HasSubstr(fmt::format("error: inspect: a timestamp in column \"timestamp\" of {} is "
+                                                  "outside the range nanosecond timestamps can hold (1677-09-21 .. "
+                                                  "2262-04-11); fix the date",
+                                                  file.string())));
+    EXPECT_THAT(run.output, ::testing::Not(HasSubstr("Conversion Error")));
+  }
+}
+
 TEST(OptimizeInspectCli, HelpDescribesTheOptions) {
   auto opt = run_cli("optimize --help");
   EXPECT_EQ(opt.code, 0);
