@@ -396,7 +396,7 @@ py::dict table(const Results& r, const std::string& name) {
     d["entry_price"] = column<double>(v.size(), [&](size_t i) { return v[i].entry_price; });
     d["exit_price"] = column<double>(v.size(), [&](size_t i) { return v[i].exit_price; });
     d["pnl"] = column<double>(v.size(), [&](size_t i) { return v[i].pnl; });
-    d["return_pct"] = column<double>(v.size(), [&](size_t i) { return v[i].return_pct; });
+    d["return"] = column<double>(v.size(), [&](size_t i) { return v[i].return_fraction; });
     d["commission"] = column<double>(v.size(), [&](size_t i) { return v[i].commission; });
     d["slippage"] = column<double>(v.size(), [&](size_t i) { return v[i].slippage; });
     d["bars_held"] = column<int64_t>(v.size(), [&](size_t i) { return v[i].bars_held; });

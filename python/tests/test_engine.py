@@ -130,6 +130,9 @@ def test_order_helpers_and_portfolio(prices_path):
     assert results.final_equity == pytest.approx(10_038.0)
     trades = results.trades
     assert trades["pnl"].sum() == pytest.approx(38.0)
+    # One round trip (10 bought, sold in two parts); "return" is pnl over the entry
+    # notional: 38 / (10 x 103).
+    assert trades["return"].tolist() == pytest.approx([38.0 / 1030.0])
     assert str(trades["entry_time"].dtype) == "datetime64[ns, UTC]"
 
 

@@ -549,7 +549,7 @@ void EngineCore::finish_trade(AssetId asset, ExitReason reason, bool open) {
     t.exit_price = st.exit_notional / st.exit_qty;
   }
   t.pnl = gross - st.trade_commission;
-  t.return_pct = st.entry_notional > 0 ? t.pnl / st.entry_notional : 0.0;
+  t.return_fraction = st.entry_notional > 0 ? t.pnl / st.entry_notional : 0.0;
   results_.trades.push_back(t);
   st.in_trade = false;
 }

@@ -332,7 +332,7 @@ std::vector<TableSpec> table_specs(const Results& r) {
                     {"entry_price", Kind::kDouble},
                     {"exit_price", Kind::kDouble},
                     {"pnl", Kind::kDouble},
-                    {"return_pct", Kind::kDouble},
+                    {"return", Kind::kDouble},
                     {"commission", Kind::kDouble},
                     {"slippage", Kind::kDouble},
                     {"bars_held", Kind::kInt},
@@ -348,7 +348,7 @@ std::vector<TableSpec> table_specs(const Results& r) {
                            .num(t.entry_price)
                            .num(t.exit_price)
                            .num(t.pnl)
-                           .num(t.return_pct)
+                           .num(t.return_fraction)
                            .num(t.commission)
                            .num(t.slippage)
                            .integer(t.bars_held)

@@ -54,7 +54,7 @@ TEST(BrokerGolden, MarketOrderFillsAtNextOpen) {
   EXPECT_DOUBLE_EQ(t.entry_price, 102);
   EXPECT_DOUBLE_EQ(t.exit_price, 104);
   EXPECT_DOUBLE_EQ(t.pnl, 20);
-  EXPECT_DOUBLE_EQ(t.return_pct, 20.0 / 1020.0);
+  EXPECT_DOUBLE_EQ(t.return_fraction, 20.0 / 1020.0);
   EXPECT_EQ(t.bars_held, 2);
   EXPECT_EQ(t.exit_reason, ExitReason::kSignal);
   EXPECT_FALSE(t.open);
@@ -391,7 +391,7 @@ TEST(BrokerGolden, ShortTradeProfitsWhenPriceFalls) {
   ASSERT_EQ(r.trades.size(), 1u);
   EXPECT_EQ(r.trades[0].side, TradeSide::kShort);
   EXPECT_DOUBLE_EQ(r.trades[0].pnl, 40);
-  EXPECT_DOUBLE_EQ(r.trades[0].return_pct, 40.0 / 1050.0);
+  EXPECT_DOUBLE_EQ(r.trades[0].return_fraction, 40.0 / 1050.0);
   // b2: cash 100000 + 1050 = 101050, position -10 x 105 -> equity 100000;
   // b3: -10 x 101 = -1010 -> 100040.
   EXPECT_DOUBLE_EQ(r.equity_curve[2].cash, 101050);

@@ -129,7 +129,7 @@ TEST(StrategyApi, AverageCostAndRealizedPnlNetOfCommission) {
   EXPECT_DOUBLE_EQ(r.trades[0].exit_price, 101);
   EXPECT_DOUBLE_EQ(r.trades[0].commission, 3);
   EXPECT_DOUBLE_EQ(r.trades[0].pnl, -53);
-  EXPECT_DOUBLE_EQ(r.trades[0].return_pct, -53.0 / 2070.0);
+  EXPECT_DOUBLE_EQ(r.trades[0].return_fraction, -53.0 / 2070.0);
   EXPECT_DOUBLE_EQ(r.final_equity, 99947);
 }
 

@@ -37,7 +37,7 @@ Results sample_results() {
   t.entry_price = 100;
   t.exit_price = 108;
   t.pnl = 40 - 2;  // 5 x (108 - 100) - 2 commission
-  t.return_pct = 38.0 / 500;
+  t.return_fraction = 38.0 / 500;
   t.commission = 2;
   t.bars_held = 1;
   t.exit_reason = ExitReason::kTakeProfit;
@@ -153,11 +153,17 @@ TEST(WriteResults, WritesParquetCsvSummaryAndReport) {
             "3,2024-01-03T00:00:00Z,2024-02-01T15:30:00.123Z,\"B\"\"B\",sell,stop,7.0,0.0,,95.5,rejected,"
             "\"insufficient cash, \"\"really\"\"\"\n");
 
+  // The trades columns, in the order the engine issue lists them (plus `open`).
+  const std::string trades_csv = read_file(dir / "trades.csv");
+  EXPECT_EQ(trades_csv.substr(0, trades_csv.find('\n')),
+            "asset,side,entry_time,exit_time,quantity,entry_price,exit_price,pnl,return,commission,slippage,"
+            "bars_held,exit_reason,open");
+
   // Parquet: read back through DuckDB.
   duck::Database db;
   duck::Connection con(db);
   auto res =
-      con.query(fmt::format("SELECT asset, side, pnl, bars_held, exit_reason, epoch_us(exit_time) FROM "
+      con.query(fmt::format("SELECT asset, side, pnl, bars_held, exit_reason, epoch_us(exit_time), \"return\" FROM "
                             "read_parquet({})",
                             duck::quote_literal((dir / "trades.parquet").string())));
   auto chunk = res.fetch();
@@ -168,6 +174,7 @@ TEST(WriteResults, WritesParquetCsvSummaryAndReport) {
   EXPECT_EQ(chunk.data<int64_t>(3)[0], 1);
   EXPECT_EQ(chunk.string_at(4, 0), "take_profit");
   EXPECT_EQ(chunk.data<int64_t>(5)[0], Timestamp::from_civil(2024, 2, 1, 15, 30, 0, 123'000'000).micros());
+  EXPECT_EQ(chunk.data<double>(6)[0], 38.0 / 500);
   auto eq = con.query(fmt::format("SELECT count(*)::BIGINT, sum(equity) FROM read_parquet({})",
                                   duck::quote_literal((dir / "equity.parquet").string())));
   auto c2 = eq.fetch();

@@ -42,7 +42,7 @@ struct Trade {
   /// Average entry price, quantity-weighted, after slippage.
   double entry_price = 0, exit_price = 0;  //!< average fill prices (after slippage)
   double pnl = 0;          //!< net of commission
-  double return_pct = 0;   //!< pnl / (entry_price x quantity)
+  double return_fraction = 0;  //!< pnl / (entry_price x quantity), a fraction; the column "return" in files
   double commission = 0;   //!< entry + exit commission
   double slippage = 0;     //!< cost of slippage in cash, entry + exit
   /// Timestamps from the entry fill to the exit fill.
