@@ -16,12 +16,7 @@ using testing::run_script;
 using testing::Script;
 using testing::Series;
 
-//              open  high  low  close volume
-const std::vector<Bar> kBars = {{100, 101, 99, 100, 1000},   // b0
-                                {102, 104, 101, 103, 1000},  // b1
-                                {105, 106, 104, 105, 1000},  // b2
-                                {104, 105, 100, 101, 1000},  // b3
-                                {101, 102, 99, 100, 1000}};  // b4
+using testing::kBars;  // b0..b4, in engine_test_support.hpp
 
 std::unique_ptr<InMemoryDataFeed> feed_a(std::vector<Bar> bars = kBars) { return make_feed({{"AAA", bars, {}}}); }
 

@@ -16,6 +16,14 @@ namespace ml4t::backtest::testing {
 /// Daily bars from 2024-01-01 (bar i at day i; weekends are fine for the engine).
 inline Timestamp day(int i) { return Timestamp::from_civil(2024, 1, 1) + std::chrono::hours(24 * i); }
 
+/// Five daily bars the golden tests work their expected values from, b0..b4.
+//                                     open  high  low  close volume
+inline const std::vector<Bar> kBars = {{100, 101, 99, 100, 1000},   // b0
+                                       {102, 104, 101, 103, 1000},  // b1
+                                       {105, 106, 104, 105, 1000},  // b2
+                                       {104, 105, 100, 101, 1000},  // b3
+                                       {101, 102, 99, 100, 1000}};  // b4
+
 /// One asset's bars; `signals` (optional) one per bar.
 struct Series {
   std::string symbol;

@@ -17,12 +17,7 @@ using testing::make_feed;
 using testing::run_script;
 using testing::Script;
 
-//              open  high  low  close volume
-const std::vector<Bar> kBars = {{100, 101, 99, 100, 1000},   // b0
-                                {102, 104, 101, 103, 1000},  // b1
-                                {105, 106, 104, 105, 1000},  // b2
-                                {104, 105, 100, 101, 1000},  // b3
-                                {101, 102, 99, 100, 1000}};  // b4
+using testing::kBars;  // b0..b4, in engine_test_support.hpp
 
 // Buy 10 at b1's open 102, sell at b3's open 104: equity 100000, 100010, 100030,
 // 100020, 100020 (worked out in BrokerGolden.MarketOrderFillsAtNextOpen).
