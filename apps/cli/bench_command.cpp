@@ -125,8 +125,8 @@ StrategySpec bench_strategy(BarFrequency frequency) {
   spec.type = "signal_threshold";
   spec.signal = "ml_pred";
   const bool intraday = frequency != BarFrequency::kDaily;
-  spec.entry = intraday ? 0.97 : 0.75;
-  spec.exit = intraday ? 0.04 : 0.5;
+  spec.entry = intraday ? 0.965 : 0.75;
+  spec.exit = intraday ? 0.045 : 0.5;
   spec.size_pct = 0.01;
   return spec;
 }

@@ -75,7 +75,7 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
   EXPECT_GT(backtest["min_equity"].as<double>(), 900'000);
   EXPECT_GT(backtest["final_equity"].as<double>(), 900'000);
   EXPECT_LT(backtest["final_equity"].as<double>(), 1'100'000);
-  EXPECT_NE(r.out.find("signal_threshold entry 0.97 / exit 0.04, 1% of equity per entry: final equity"),
+  EXPECT_NE(r.out.find("signal_threshold entry 0.965 / exit 0.045, 1% of equity per entry: final equity"),
             std::string::npos)
       << r.out;
 }
