@@ -67,6 +67,28 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
   EXPECT_GT(by_step["backtest"]["fills"].as<double>(), 0);
   EXPECT_EQ(by_step["backtest"]["fills"].as<double>(), by_step["memory"]["fills"].as<double>());
   EXPECT_EQ(by_step["backtest"]["final_equity"].as<double>(), by_step["memory"]["final_equity"].as<double>());
+  // The workload trades all through the data with realistic equity: it must not burn its
+  // $1M in the first days and then idle (which would measure no trading).
+  const YAML::Node backtest = by_step["backtest"];
+  const double fills = backtest["fills"].as<double>();
+  EXPECT_GT(backtest["fills_second_half"].as<double>(), 0.25 * fills);
+  EXPECT_GT(backtest["min_equity"].as<double>(), 900'000);
+  EXPECT_GT(backtest["final_equity"].as<double>(), 900'000);
+  EXPECT_LT(backtest["final_equity"].as<double>(), 1'100'000);
+  EXPECT_NE(r.out.find("signal_threshold entry 0.965 / exit 0.045, 1% of equity per entry: final equity"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(BenchCli, StepNeedsToKnowItsDataset) {
+  // bench-step picks the backtest's thresholds from the dataset: a folder not named after
+  // one needs --dataset.
+  const fs::path dir = testing::scratch_dir();
+  const auto r = testing::run_captured(
+      dir, fmt::format("{} bench-step --step backtest --data {}", ML4T_CLI, (dir / "mydata").string()));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("the folder name \"mydata\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pass --dataset minute, daily or small"), std::string::npos) << r.err;
 }
 
 TEST(BenchCli, UnknownStepOrDatasetIsAClearError) {
