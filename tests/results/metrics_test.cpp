@@ -131,6 +131,13 @@ TEST(Metrics, DetectsTheBarFrequencyFromTheMedianSpacing) {
                                                   Timestamp::from_civil(2024, 3, 31), Timestamp::from_civil(2024, 5, 1)})),
                    12);
   EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0})), 252);
+  // The band edges: 4-hour bars are 2 a 6.5-hour session; 8- to 19-hour bars fit once a
+  // session (252); 20 hours and up count as daily (252); 6 days and up as weekly.
+  EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + hours(4), t0 + hours(8)})), 252 * 2);
+  EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + hours(8), t0 + hours(16)})), 252);
+  EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + hours(19), t0 + hours(38)})), 252);
+  EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + hours(20), t0 + hours(40)})), 252);
+  EXPECT_DOUBLE_EQ(detect_periods_per_year(curve({t0, t0 + hours(24 * 6), t0 + hours(24 * 12)})), 52);
   // An explicit value wins.
   EXPECT_DOUBLE_EQ(compute_metrics(curve({t0, t0 + minutes(1)}), {}, {}, 12).periods_per_year, 12);
 }
