@@ -10,6 +10,7 @@ void register_inspect(CLI::App& app) {
   struct Args {
     std::vector<std::string> paths;
     std::string timestamp_column = "timestamp", asset_column = "asset_id";
+    std::string memory_limit, temp_directory;
     size_t max_assets = 10;
     bool json = false;
   };
@@ -26,12 +27,17 @@ void register_inspect(CLI::App& app) {
   cmd->add_option("--asset-column", args->asset_column, "Name of the asset column (\"\" for none)")
       ->capture_default_str();
   cmd->add_option("--max-assets", args->max_assets, "How many asset names to list")->capture_default_str();
+  cmd->add_option("--memory-limit", args->memory_limit,
+                  "DuckDB memory limit, e.g. 2GB (counting duplicates of unsorted data spills beyond it)");
+  cmd->add_option("--temp-directory", args->temp_directory, "Where DuckDB spills when the data does not fit");
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
   cmd->callback([args] {
     InspectOptions options;
     options.timestamp_column = args->timestamp_column;
     options.asset_column = args->asset_column;
     options.max_asset_names = args->max_assets;
+    options.memory_limit = args->memory_limit;
+    options.temp_directory = args->temp_directory;
     const auto info = inspect_dataset(args->paths, options);
     if (args->json) {
       fmt::print("{}\n", format_json(info));

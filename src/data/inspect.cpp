@@ -69,7 +69,7 @@ std::string json_string(std::string_view s) {
 }  // namespace
 
 DatasetInfo inspect_dataset(const std::vector<std::string>& paths, const InspectOptions& options) {
-  duck::Database db;
+  duck::Database db(duck::DatabaseOptions{options.memory_limit, options.temp_directory, 0});
   duck::Connection con(db);
   con.execute("SET TimeZone = 'UTC'", "setting the time zone to UTC");
   const auto files = detail::resolve_inputs(con, paths);

@@ -124,6 +124,31 @@ TEST(Inspect, DuplicatesInSortedAndUnsortedDataCountTheSame) {
   EXPECT_EQ(reversed.duplicates, 3u);
 }
 
+TEST(Inspect, MemoryLimitReachesDuckDB) {
+  // The GROUP BY that counts duplicates of unsorted data can spill; the limit and the
+  // spill folder must reach DuckDB (a limit it rejects proves the setting is applied).
+  const auto dir = testing::scratch_dir();
+  run_sql(fmt::format("COPY (SELECT TIMESTAMPTZ '2024-01-02 00:00:00+00' + to_days(CAST(9 - i % 10 AS INTEGER)) AS "
+                      "\"timestamp\", 'A' || (i % 3) AS asset_id, i * 1.0 AS \"close\" FROM range(30) t(i)) TO {} "
+                      "(FORMAT parquet)",
+                      q(dir / "unsorted.parquet")));
+  InspectOptions options;
+  options.memory_limit = "64MB";
+  options.temp_directory = (dir / "spill").string();
+  const auto info = inspect_dataset({(dir / "unsorted.parquet").string()}, options);
+  EXPECT_FALSE(info.sorted);
+  // 30 rows, day 9 - i % 10 and asset i % 3: the pair fixes i % 30, so no key repeats.
+  EXPECT_EQ(info.rows, 30u);
+  EXPECT_EQ(info.duplicates, 0u);
+  options.memory_limit = "lots";
+  try {
+    inspect_dataset({(dir / "unsorted.parquet").string()}, options);
+    ADD_FAILURE() << "expected a ConfigError for memory_limit \"lots\"";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("memory_limit = \"lots\" is not valid"));
+  }
+}
+
 TEST(Inspect, HiveDirectoryInNaturalPartitionOrderIsSorted) {
   const auto dir = testing::scratch_dir();
   const auto in = dir / "in.parquet";

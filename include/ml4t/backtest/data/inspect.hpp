@@ -19,6 +19,10 @@ struct InspectOptions {
   std::string timestamp_column = "timestamp";
   std::string asset_column = "asset_id";  //!< empty for market-wide data keyed by time alone
   size_t max_asset_names = 10;            //!< how many asset names to list
+  /// DuckDB memory limit, e.g. "512MB"; empty = DuckDB's default (80% of RAM). Counting
+  /// duplicates of unsorted data groups every key and spills past this limit.
+  std::string memory_limit;
+  std::string temp_directory;  //!< where DuckDB spills; empty = its default
 };
 
 /// One column of the dataset.
