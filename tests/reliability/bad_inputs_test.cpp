@@ -231,6 +231,18 @@ TEST_F(BadInputs, NaiveAndZonedTextInOneColumn) {
             run_ok(config(plain), "plain"));
 }
 
+TEST_F(BadInputs, MemoryLimitTooLowToReadACsv) {
+  // DuckDB's CSV reader wants a ~30 MB buffer: under 16 MB it cannot start. The error must
+  // name our setting, not DuckDB's list of SQL SETs.
+  const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
+  const auto err = run_fails(config(prices, "resources: {memory_limit: 16MB}\n"), 1);
+  EXPECT_THAT(err, HasSubstr("Out of Memory Error: could not allocate block"));
+  EXPECT_THAT(err, HasSubstr("; raise the memory limit (resources.memory_limit in the config, --memory-limit on the "
+                             "command line) or leave it unset"));
+  EXPECT_THAT(err, Not(HasSubstr("Possible solutions")));
+  EXPECT_EQ(err.find('\n'), err.size() - 1) << "one line: " << err;
+}
+
 TEST_F(BadInputs, FarFutureDate) {
   // Stamps are int64 nanoseconds: 2262-04-11 is the last day they can hold. Both the
   // signal-timing query and the feed itself (validation off) must say so.

@@ -24,6 +24,14 @@ std::string without_sql_position(std::string_view message) {
     out.erase(at, caret == std::string::npos ? std::string::npos : caret + 1 - at);
   }
   for (size_t blank; (blank = out.find("\n\n")) != std::string::npos;) out.erase(blank, 1);
+  // DuckDB's out-of-memory advice is a bulleted list of SQL SETs our users cannot type;
+  // say instead which of our settings helps.
+  if (const size_t at = out.find("\nPossible solutions:"); at != std::string::npos &&
+                                                             out.find("Out of Memory Error") != std::string::npos) {
+    out.erase(at);
+    out += "; raise the memory limit (resources.memory_limit in the config, --memory-limit on the command line) or "
+           "leave it unset: DuckDB needs a few tens of MB to read at all (its CSV reader alone about 32 MB)";
+  }
   return out;
 }
 
