@@ -88,15 +88,20 @@ class Churn final : public Strategy {
   }
 };
 
+// Capital large enough that no order is ever rejected for buying power.
+EngineConfig unconstrained_config() {
+  EngineConfig config;
+  config.execution.initial_capital = 1e9;
+  return config;
+}
+
 template <typename S>
 void BM_EngineRun(benchmark::State& state) {
   auto feed = make_feed(static_cast<int>(state.range(0)), 390);
   for (auto _ : state) {
     feed->rewind();
     S strategy;
-    EngineConfig config;
-    config.execution.initial_capital = 1e9;
-    BacktestEngine engine(*feed, strategy, config);
+    BacktestEngine engine(*feed, strategy, unconstrained_config());
     benchmark::DoNotOptimize(engine.run());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(feed->batch().num_rows()));
@@ -122,8 +127,7 @@ void BM_BrokerFillMarketOrder(benchmark::State& state) {
   for (auto _ : state) {
     feed->rewind();
     FillEveryBar strategy;
-    EngineConfig config;
-    config.execution.initial_capital = 1e9;
+    EngineConfig config = unconstrained_config();
     config.execution.commission = {CommissionType::kPerShare, 0.005, 1.0};
     config.execution.slippage = {SlippageType::kPercentage, 0.0005};
     BacktestEngine engine(*feed, strategy, config);
@@ -157,9 +161,7 @@ void BM_PortfolioMark(benchmark::State& state) {
   for (auto _ : state) {
     feed->rewind();
     HoldAndMark strategy;
-    EngineConfig config;
-    config.execution.initial_capital = 1e9;
-    BacktestEngine engine(*feed, strategy, config);
+    BacktestEngine engine(*feed, strategy, unconstrained_config());
     benchmark::DoNotOptimize(engine.run().final_equity);
     benchmark::DoNotOptimize(strategy.sum_);
   }

@@ -105,7 +105,8 @@ std::string run_on_terminal(const std::vector<std::string>& args, const fs::path
   return terminal;
 }
 
-TEST(CliBasics, ProgressBarOnlyOnATerminal) {
+// A scratch folder with 3 assets x 40 days of sample data in data/.
+fs::path scratch_dir_with_sample_data() {
   const fs::path dir = testing::scratch_dir();
   SampleDataOptions o;
   o.out_dir = dir / "data";
@@ -113,6 +114,11 @@ TEST(CliBasics, ProgressBarOnlyOnATerminal) {
   o.days = 40;
   o.threads = 1;
   generate_sample_data(o);
+  return dir;
+}
+
+TEST(CliBasics, ProgressBarOnlyOnATerminal) {
+  const fs::path dir = scratch_dir_with_sample_data();
   const fs::path cfg = dir / "cfg.yaml";
   std::ofstream(cfg) << "data_sources: {prices: data/prices.parquet, signals: data/signals.parquet}\n"
                         "output: {formats: [csv], report: false}\n";
@@ -156,13 +162,7 @@ TEST(CliBasics, ProgressBarOnlyOnATerminal) {
 // (checked against stat(2)), rows, assets and time range (checked against DuckDB),
 // version, events and every metric by name.
 TEST(CliBasics, SummaryDescribesTheRunAndItsInputs) {
-  const fs::path dir = testing::scratch_dir();
-  SampleDataOptions o;
-  o.out_dir = dir / "data";
-  o.symbols = 3;
-  o.days = 40;
-  o.threads = 1;
-  generate_sample_data(o);
+  const fs::path dir = scratch_dir_with_sample_data();
   const fs::path cfg = dir / "cfg.yaml";
   std::ofstream(cfg) << "data_sources:\n  prices: data/prices.parquet\n  signals: data/signals.parquet\n"
                         "  context: data/context.parquet\n"

@@ -172,13 +172,21 @@ TEST(FeedBadInput, BadRowsAreFoundWhileStreamingNotAtConstruction) {
   EXPECT_THROW(feed.next_event(), DataError);
 }
 
-TEST(FeedBadInput, SignalsForAssetsWithoutPrices) {
-  const auto dir = scratch_dir();
+// Options for a feed of the good prices (p.parquet) and signals written by `signals_sql`
+// (s.parquet), both in `dir`.
+ColumnarFeedOptions good_prices_with_signals(const std::filesystem::path& dir, const std::string& signals_sql) {
   copy_to(dir / "p.parquet", prices(kGood));
-  copy_to(dir / "s.parquet", "SELECT TIMESTAMP '2024-01-02 10:00:00' AS timestamp, 'ZZZ' AS asset_id, 0.5 AS ml_pred");
+  copy_to(dir / "s.parquet", signals_sql);
   ColumnarFeedOptions o;
   o.prices = (dir / "p.parquet").string();
   o.signals = DataSource((dir / "s.parquet").string());
+  return o;
+}
+
+TEST(FeedBadInput, SignalsForAssetsWithoutPrices) {
+  const auto dir = scratch_dir();
+  auto o = good_prices_with_signals(
+      dir, "SELECT TIMESTAMP '2024-01-02 10:00:00' AS timestamp, 'ZZZ' AS asset_id, 0.5 AS ml_pred");
   const auto m = error_of<DataError>([&] {
     ColumnarDataFeed feed(o);
     drain(feed);
@@ -242,14 +250,10 @@ TEST(FeedBadInput, NaiveTextNextToZonedTextIsAnErrorUnlessTakenAsUtc) {
 
 TEST(FeedBadInput, MixedZonesInSignalsAndTextParquetColumnsAreCaughtToo) {
   const auto dir = scratch_dir();
-  copy_to(dir / "p.parquet", prices(kGood));
   // 'Z' is a zone; a bare date is not (its "-02" is no offset).
-  copy_to(dir / "s.parquet",
-          "SELECT t AS timestamp, 'A' AS asset_id, 0.5 AS ml_pred FROM (VALUES ('2024-01-02T09:00:00Z'), "
-          "('2024-01-02')) x(t)");
-  ColumnarFeedOptions o;
-  o.prices = (dir / "p.parquet").string();
-  o.signals = DataSource((dir / "s.parquet").string());
+  auto o = good_prices_with_signals(dir,
+                                    "SELECT t AS timestamp, 'A' AS asset_id, 0.5 AS ml_pred FROM (VALUES "
+                                    "('2024-01-02T09:00:00Z'), ('2024-01-02')) x(t)");
   const auto m = error_of<DataError>([&] {
     ColumnarDataFeed feed(o);
     drain(feed);

@@ -402,29 +402,12 @@ TEST(StrategyApi, FractionalQuantitiesLeaveNoResidueInOpenOrderTotals) {
   EXPECT_EQ(r.orders[5].status, OrderStatus::kFilled);
 }
 
-}  // namespace
-}  // namespace ml4t::backtest
-
-namespace ml4t::backtest {
-namespace {
-
-using testing::day;
-using testing::make_feed;
-using testing::run_script;
-using testing::Script;
-
-const std::vector<Bar> kFive = {{100, 101, 99, 100, 1000},
-                                {102, 104, 101, 103, 1000},
-                                {105, 106, 104, 105, 1000},
-                                {104, 105, 100, 101, 1000},
-                                {101, 102, 99, 100, 1000}};
-
 TEST(BrokerEdges, AllowShortFalseAlsoRejectsAtTheFill) {
   // Placement counts open orders: with a buy limit of 10 open (at 90, never reached) a
   // sell of 10 looks like a close. At b1 the sell fills first and would leave -10: rejected.
   EngineConfig config;
   config.execution.allow_short = false;
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -448,7 +431,7 @@ TEST(BrokerEdges, VolumeParticipationIsSharedByTheOrdersOfOneAsset) {
   // 80 and the second the remaining 20; at b2 the second takes its last 60.
   EngineConfig config;
   config.execution.max_volume_participation = 0.1;
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -496,7 +479,7 @@ TEST(BrokerEdges, FixedCommissionIsChargedOncePerOrderAcrossPartialFills) {
   EngineConfig config;
   config.execution.max_volume_participation = 0.1;
   config.execution.commission = {CommissionType::kFixed, 5.0, 0.0};
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -516,7 +499,7 @@ TEST(BrokerEdges, StopLimitTriggeredIntrabarAboveItsLimitWaitsForALaterBar) {
   // stop inside the bar, but 103 > 102.5 and OHLC cannot tell whether 102.5 traded after
   // the trigger: no fill in b1 (docs/execution.md, Choice). b2's low 104 misses the
   // limit; b3 (open 104, low 100) reaches it -> 102.5.
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(*feed, [](Script& s, int bar) {
     if (bar == 0) s.order(0, 10, OrderType::kStopLimit, 102.5, 103);
   });
@@ -530,7 +513,7 @@ TEST(BrokerEdges, PercentageCommissionIsOnTheNotionalAfterSlippage) {
   EngineConfig config;
   config.execution.commission = {CommissionType::kPercentage, 0.001, 0.0};
   config.execution.slippage = {SlippageType::kPercentage, 0.01};
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -548,7 +531,7 @@ TEST(BrokerEdges, ClosingAtTheEndPaysSlippage) {
   EngineConfig config;
   config.execution.close_positions_at_end = true;
   config.execution.slippage = {SlippageType::kFixed, 0.05};
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -568,7 +551,7 @@ TEST(BrokerEdges, SameBarCloseDayOrderLivesOnlyOnItsBar) {
   // b3, whose low 100 would have filled it; the GTC twin fills there at 102.
   EngineConfig config;
   config.execution.fill_timing = FillTiming::kSameBarClose;
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -590,7 +573,7 @@ TEST(BrokerEdges, VolumeShareImpactIsCappedAtTheWholeBar) {
   EngineConfig config;
   config.execution.initial_capital = 1e6;
   config.execution.slippage = {SlippageType::kVolumeShare, 0.1};
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -610,7 +593,7 @@ TEST(BrokerEdges, BuyingPowerCountsShortsInOtherAssets) {
   config.execution.initial_capital = 10'000;
   const std::vector<Bar> flat(5, Bar{50, 50, 50, 50, 1e6});
   auto run = [&](double qty) {
-    auto feed = make_feed({{"AAA", kFive, {}}, {"BBB", flat, {}}});
+    auto feed = make_feed({{"AAA", kBars, {}}, {"BBB", flat, {}}});
     return run_script(
         *feed,
         [qty](Script& s, int bar) {
@@ -635,7 +618,7 @@ TEST(BrokerEdges, AFlipSplitsCommissionAndSlippageProRata) {
   EngineConfig config;
   config.execution.slippage = {SlippageType::kFixed, 0.1};
   config.execution.commission = {CommissionType::kPerShare, 0.01, 0.0};
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
@@ -660,7 +643,7 @@ TEST(BrokerEdges, BuyingPowerIncludesTheCommission) {
   EngineConfig config;
   config.execution.initial_capital = 10'000;
   config.execution.commission = {CommissionType::kFixed, 5.0, 0.0};
-  auto feed = make_feed({{"AAA", kFive, {}}});
+  auto feed = make_feed({{"AAA", kBars, {}}});
   auto r = run_script(
       *feed,
       [](Script& s, int bar) {
