@@ -82,10 +82,7 @@ class Cursor {
     }
     for (size_t r = 0; r < size_; ++r) {
       if (__builtin_mul_overflow(raw[r], scale_, &ts_[r])) {
-        throw DataError(fmt::format("{}: a timestamp in column \"{}\" of {} is outside the range nanosecond "
-                                    "timestamps can hold (1677-09-21 .. 2262-04-11); fix the date (placeholders "
-                                    "such as 9999-12-31 are a common cause) or remove the row",
-                                    src_->role, src_->ts_column, src_->description));
+        throw DataError(detail::timestamp_out_of_range(src_->role, src_->ts_column, src_->description));
       }
     }
     columns_ = chunk_.column_count();

@@ -7,6 +7,7 @@
 
 #include "data/duckdb/duckdb_wrapper.hpp"
 #include "data/optimize_inputs.hpp"
+#include "data/source_scan.hpp"
 #include "ml4t/backtest/core/error.hpp"
 
 namespace ml4t::backtest {
@@ -109,10 +110,7 @@ DatasetInfo inspect_dataset(const std::vector<std::string>& paths, const Inspect
         // neither the column nor the fix; the feed reports the same stamp this way.
         const std::string_view what = e.what();
         if (ts == nullptr || what.find("Timestamp(NS)") == std::string_view::npos) throw;
-        throw DataError(fmt::format("inspect: a timestamp in column \"{}\" of {} is outside the range nanosecond "
-                                    "timestamps can hold (1677-09-21 .. 2262-04-11); fix the date (placeholders "
-                                    "such as 9999-12-31 are a common cause) or remove the row",
-                                    ts->name, where));
+        throw DataError(detail::timestamp_out_of_range("inspect", ts->name, where));
       }
     }();
     auto chunk = result.fetch();

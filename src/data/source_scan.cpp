@@ -521,6 +521,13 @@ std::string mixed_time_zones(duck::Connection& con, const ResolvedSource& src) {
       src.role, src.ts_column, row(0), row(3));
 }
 
+std::string timestamp_out_of_range(std::string_view who, std::string_view column, std::string_view where) {
+  return fmt::format("{}: a timestamp in column \"{}\" of {} is outside the range nanosecond timestamps can hold "
+                     "(1677-09-21 .. 2262-04-11); fix the date (placeholders such as 9999-12-31 are a common cause) "
+                     "or remove the row",
+                     who, column, where);
+}
+
 std::string locate_row(duck::Connection& con, const ResolvedSource& src, Timestamp ts, const std::string& asset) {
   try {
     const std::string extra = src.csv ? ", filename = true" : ", filename = true, file_row_number = true";

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/duckdb/duckdb_wrapper.hpp"
@@ -79,6 +80,10 @@ std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, b
 /// offset, Z, UTC/GMT or a zone name) or none has one; else a sentence naming the column,
 /// one row with and one without a zone (file, asset, text). Reads the timestamp column.
 std::string mixed_time_zones(duck::Connection& con, const ResolvedSource& src);
+
+/// The error for a stamp that nanoseconds cannot hold: `who` names the source ("prices",
+/// "inspect"), `column` and `where` the column and file(s).
+std::string timestamp_out_of_range(std::string_view who, std::string_view column, std::string_view where);
 
 /// The file and row of the row at (ts, asset) in a source, for error messages ("" when
 /// it cannot be found). Slow path only.

@@ -15,9 +15,10 @@ static_assert(sizeof(duckdb_string_t) == StringColumn::kRecordSize, "StringColum
 
 namespace {
 
-// DuckDB appends where in the SQL an error arose ("\n\nLINE 1: SELECT ...\n    ^"): our
-// internal query, nothing a user can act on, and it splits the message into paragraphs.
-std::string without_sql_position(std::string_view message) {
+// DuckDB's message as one paragraph a user can act on. DuckDB appends where in the SQL an
+// error arose ("\n\nLINE 1: SELECT ...\n    ^"): our internal query, nothing a user can act
+// on, and it splits the message into paragraphs.
+std::string user_facing_message(std::string_view message) {
   std::string out(message);
   if (const size_t at = out.find("\n\nLINE "); at != std::string::npos) {
     const size_t caret = out.find('^', at);
@@ -36,7 +37,7 @@ std::string without_sql_position(std::string_view message) {
 }
 
 [[noreturn]] void fail(std::string_view what, std::string_view context, std::string_view duckdb_message) {
-  const std::string message = without_sql_position(duckdb_message);
+  const std::string message = user_facing_message(duckdb_message);
   if (context.empty()) throw DataError(fmt::format("{}: {}", what, message));
   throw DataError(fmt::format("{} ({}): {}", what, context, message));
 }
