@@ -212,11 +212,8 @@ void run_step(const std::string& step, const fs::path& dir, const DatasetSpec& d
   } else {
     throw ConfigError(fmt::format("unknown bench step \"{}\"; use scan, feed, backtest or memory", step));
   }
-  if (step == "memory") {
-    report["seconds"] = report["run_seconds"];
-  } else if (step != "feed") {
-    report["seconds"] = seconds_since(started);
-  }
+  // The feed step timed its iteration before building a second feed; memory times the run only.
+  if (!report.count("seconds")) report["seconds"] = step == "memory" ? report["run_seconds"] : seconds_since(started);
   std::string line = "{";
   for (const auto& [key, value] : report) line += fmt::format("{}\"{}\": {:.17g}", line.size() > 1 ? ", " : "", key, value);
   fmt::print("{}}}\n", line);
@@ -430,13 +427,17 @@ void register_bench(CLI::App& app) {
                     "Which standard dataset the folder holds (minute, daily or small; it sets the backtest's "
                     "thresholds); default: the folder's name");
   child->callback([step, data, dataset] {
-    const std::string name = dataset->empty() ? fs::path(*data).filename().string() : *dataset;
-    if (dataset->empty() && name != "minute" && name != "daily" && name != "small") {
+    if (!dataset->empty()) return run_step(*step, *data, find_dataset(*dataset));
+    const std::string name = fs::path(*data).filename().string();
+    const DatasetSpec* spec = nullptr;
+    try {
+      spec = &find_dataset(name);
+    } catch (const ConfigError&) {  // find_dataset knows the names; say where this one came from
       throw ConfigError(fmt::format("bench-step: the folder name \"{}\" of --data {} is not a benchmark dataset; "
                                     "pass --dataset minute, daily or small",
                                     name, *data));
     }
-    run_step(*step, *data, find_dataset(name));
+    run_step(*step, *data, *spec);
   });
 }
 
