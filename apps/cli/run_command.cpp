@@ -150,9 +150,12 @@ void register_run(CLI::App& app) {
       ->check(CLI::IsMember({"parquet", "csv", "both"}));
   cmd->add_flag("--overwrite", args->overwrite, "Replace earlier results in a non-empty output folder");
   cmd->add_flag("--quiet", args->quiet, "Print nothing but errors");
-  cmd->callback([args] {
+  cmd->callback([args, cmd] {
     const auto started = std::chrono::steady_clock::now();
     const BacktestConfig config = BacktestConfig::from_yaml(args->config, args->sets);
+    if (cmd->count("--out") > 0 && args->out.empty()) {  // e.g. --out "$UNSET": never fall back silently
+      throw ConfigError("--out: empty path; give the output folder, or leave --out out to use output.dir");
+    }
     const std::filesystem::path out = args->out.empty() ? config.output.dir : std::filesystem::absolute(args->out);
     WriteOptions write;
     write.overwrite = args->overwrite;

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common.hpp"
+#include "exclusive_use.hpp"
 #include "ml4t/backtest/config/backtest_config.hpp"
 #include "ml4t/backtest/config/runner.hpp"
 #include "ml4t/backtest/core/error.hpp"
@@ -78,7 +79,16 @@ class StrategyBase : public Strategy {
  public:
   AssetId resolve(py::handle asset) const {
     if (py::isinstance<py::str>(asset)) return symbols().find(asset.cast<std::string>()).value_or(kNoAsset);
-    if (py::isinstance<py::int_>(asset)) return asset.cast<AssetId>();
+    if (py::isinstance<py::int_>(asset)) {
+      int overflow = 0;
+      const long long id = PyLong_AsLongLongAndOverflow(asset.ptr(), &overflow);
+      if (overflow != 0 || id < 0 || id >= static_cast<long long>(kNoAsset)) {
+        throw ConfigError("asset id " + py::repr(asset).cast<std::string>() + " is out of range: the feed has " +
+                          std::to_string(symbols().size()) +
+                          " asset(s) so far, numbered from 0; pass the symbol (str) or an id below that");
+      }
+      return static_cast<AssetId>(id);
+    }
     throw ConfigError("an asset must be a symbol (str) or an asset id (int), got " + py::repr(asset).cast<std::string>());
   }
   using Strategy::buy_percent;
@@ -473,6 +483,7 @@ void bind_results(py::module_& m) {
             o.csv = csv;
             o.report = report;
             o.overwrite = overwrite;
+            o.overwrite_hint = "overwrite=True";
             RunInfo info;
             info.title = title;
             py::gil_scoped_release release;
@@ -556,6 +567,11 @@ Results run_engine(DataFeed& feed, py::object strategy, const EngineConfig& conf
                       "(ml4t.backtest.strategies.signal_threshold(...)/top_k(...)), got " +
                       py::repr(strategy).cast<std::string>());
   }
+  // Before touching either object: a second engine on a busy feed or strategy must not
+  // reach the C++ engine (a crash, or a run that silently trades nothing).
+  const ExclusiveUse feed_use(&feed, "this feed", "a running BacktestEngine", kFeedFix);
+  std::optional<ExclusiveUse> strategy_use;
+  if (py_strategy != nullptr) strategy_use.emplace(s, "this Strategy instance", "a running BacktestEngine", kStrategyFix);
   BacktestEngine engine(feed, *s, config);
   InterruptWatch watch;
   watch.progress = std::move(progress);
@@ -568,6 +584,10 @@ Results run_engine(DataFeed& feed, py::object strategy, const EngineConfig& conf
     }
   } release_hooks{py_strategy};
   return run_watched(watch, [&] {
+    if (feed.is_exhausted()) {
+      throw ConfigError("the feed has no events left: it was read to the end (by an earlier run or by iterating "
+                        "it) or holds no bars; feeds are read once, so create a new feed for each run");
+    }
     try {
       return engine.run();
     } catch (...) {

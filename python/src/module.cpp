@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common.hpp"
+#include "exclusive_use.hpp"
 #include "ml4t/backtest/core/error.hpp"
 
 namespace ml4t::backtest::python {
@@ -311,6 +312,7 @@ void bind_feed_base(py::module_& m) {
           "get_next_event",
           [](DataFeed& feed) -> py::object {
             static NamesCache cache;
+            const ExclusiveUse use(&feed, "this feed", "a running BacktestEngine", kFeedFix);
             std::optional<MarketEvent> e = feed.next_event();
             if (!e) return py::none();
             return py::cast(make_event(*e, cache));
@@ -320,16 +322,24 @@ void bind_feed_base(py::module_& m) {
           "next_group",
           [](DataFeed& feed) -> py::object {
             static NamesCache cache;
+            const ExclusiveUse use(&feed, "this feed", "a running BacktestEngine", kFeedFix);
             TimestampGroup g = feed.next_group();
             if (!g.valid()) return py::none();
             return py::cast(make_cross_section(g, cache));
           },
           "The next whole timestamp as a CrossSection, or None at the end.")
-      .def_property_readonly("is_exhausted", &DataFeed::is_exhausted, "True when no event is left.")
+      .def_property_readonly(
+          "is_exhausted",
+          [](DataFeed& feed) {
+            const ExclusiveUse use(&feed, "this feed", "a running BacktestEngine", kFeedFix);
+            return feed.is_exhausted();
+          },
+          "True when no event is left.")
       .def("__iter__", [](py::object self) { return self; })
       .def("__next__",
            [](DataFeed& feed) {
              static NamesCache cache;
+             const ExclusiveUse use(&feed, "this feed", "a running BacktestEngine", kFeedFix);
              std::optional<MarketEvent> e = feed.next_event();
              if (!e) throw py::stop_iteration();
              check_signals();

@@ -16,7 +16,9 @@
 #include <sstream>
 
 #include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/engine/limits.hpp"
 #include "ml4t/backtest/results/writer.hpp"
+#include "yaml_loading.hpp"
 
 namespace ml4t::backtest {
 
@@ -144,6 +146,7 @@ class Loader {
   void error(const std::string& path, const std::string& message) {
     errors_.push_back(fmt::format("{}: {}", path, message));
   }
+  void error_text(std::string message) { errors_.push_back(std::move(message)); }
   const std::vector<std::string>& errors() const { return errors_; }
 
   // ${VAR} / ${VAR:-default} in every scalar, in place.
@@ -302,6 +305,12 @@ class Loader {
     const char* begin = text->data();
     const char* end = begin + text->size();
     const auto res = std::from_chars(begin, end, value);
+    if (res.ec == std::errc::result_out_of_range && res.ptr == end) {
+      error(path, fmt::format("{} is too large a number; use a value {}", *text,
+                              hi == std::numeric_limits<int>::max() ? fmt::format(">= {} and <= {}", lo, hi)
+                                                                    : fmt::format("between {} and {}", lo, hi)));
+      return;
+    }
     if (res.ec != std::errc() || res.ptr != end || text->empty()) {
       error(path, fmt::format("expected a whole number, got \"{}\"", *text));
       return;
@@ -514,11 +523,20 @@ void apply_override(YAML::Node root, const std::string& text, Loader& loader) {
                  "empty part in the key path; write e.g. execution.commission.rate=0.001");
     return;
   }
+  const std::string value_text = text.substr(eq + 1);
+  if (value_text.find_first_not_of(" \t") == std::string::npos) {
+    // Usually an unset shell variable (--set key=$UNSET); resetting to the default must be explicit.
+    loader.error(fmt::format("--set {}", text),
+                 fmt::format("empty value (an unset shell variable?); give a value, or write {}=null to use "
+                             "the default",
+                             key_path));
+    return;
+  }
   YAML::Node value;
   try {
-    value = YAML::Load(text.substr(eq + 1));
-  } catch (const YAML::Exception& e) {
-    loader.error(fmt::format("--set {}", text), fmt::format("cannot read the value: {}", e.msg));
+    value = yaml_loading::load_checked(value_text, fmt::format("--set {}", text), "the value");
+  } catch (const ConfigError& e) {
+    loader.error_text(e.what());  // already names "--set ...:line:column"
     return;
   }
   if (!value.IsDefined()) value = YAML::Node(YAML::NodeType::Null);
@@ -614,16 +632,15 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
                                                      "periods_per_year"};
   if (const auto ex = L.section(root, "execution", "execution", exec_keys)) {
     auto& e = cfg.execution;
-    L.number(*ex, "initial_capital", "execution", e.initial_capital, 0, std::numeric_limits<double>::infinity(), true);
+    L.number(*ex, "initial_capital", "execution", e.initial_capital, 0, kMaxAmount, true);
     if (const auto c = L.section(*ex, "commission", "execution.commission", {"type", "rate", "minimum", "min"})) {
       if (const auto t = L.choice(*c, "type", "execution.commission", {"none", "per_share", "percentage", "fixed"})) {
         e.commission.type = static_cast<CommissionType>(*t);
       }
       const bool bounded = e.commission.type != CommissionType::kFixed;
-      L.number(*c, "rate", "execution.commission", e.commission.rate, 0,
-               bounded ? 1.0 : std::numeric_limits<double>::infinity(), false, bounded);
-      L.number(*c, "minimum", "execution.commission", e.commission.minimum, 0);
-      L.number(*c, "min", "execution.commission", e.commission.minimum, 0);
+      L.number(*c, "rate", "execution.commission", e.commission.rate, 0, bounded ? 1.0 : kMaxAmount, false, bounded);
+      L.number(*c, "minimum", "execution.commission", e.commission.minimum, 0, kMaxAmount);
+      L.number(*c, "min", "execution.commission", e.commission.minimum, 0, kMaxAmount);
       if (!Loader::present(*c, "type") && e.commission.rate > 0) {
         L.error("execution.commission.type", "missing while rate is set; add type: per_share, percentage or fixed");
       }
@@ -633,8 +650,7 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
         e.slippage.type = static_cast<SlippageType>(*t);
       }
       const bool bounded = e.slippage.type != SlippageType::kFixed;
-      L.number(*s, "rate", "execution.slippage", e.slippage.rate, 0,
-               bounded ? 1.0 : std::numeric_limits<double>::infinity(), false, bounded);
+      L.number(*s, "rate", "execution.slippage", e.slippage.rate, 0, bounded ? 1.0 : kMaxAmount, false, bounded);
       if (!Loader::present(*s, "type") && e.slippage.rate > 0) {
         L.error("execution.slippage.type", "missing while rate is set; add type: percentage, fixed or volume_share");
       }
@@ -646,7 +662,7 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
     L.boolean(*ex, "allow_short", "execution", e.allow_short);
     L.number(*ex, "max_volume_participation", "execution", e.max_volume_participation, 0, 1);
     L.boolean(*ex, "close_positions_at_end", "execution", e.close_positions_at_end);
-    L.number(*ex, "periods_per_year", "execution", e.periods_per_year, 0);
+    L.number(*ex, "periods_per_year", "execution", e.periods_per_year, 0, kMaxPeriodsPerYear);
   }
 
   // risk_rules
@@ -657,10 +673,10 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
     auto& r = cfg.risk_rules;
     L.number(*rr, "max_position_size", "risk_rules", r.max_position_size, 0, 1);
     L.number(*rr, "stop_loss", "risk_rules", r.stop_loss, 0, 1, false, true);
-    L.number(*rr, "take_profit", "risk_rules", r.take_profit, 0);
+    L.number(*rr, "take_profit", "risk_rules", r.take_profit, 0, kMaxRatio);
     L.number(*rr, "trailing_stop", "risk_rules", r.trailing_stop, 0, 1, false, true);
     L.integer(*rr, "max_positions", "risk_rules", r.max_positions, 0);
-    L.number(*rr, "max_gross_exposure", "risk_rules", r.max_gross_exposure, 0);
+    L.number(*rr, "max_gross_exposure", "risk_rules", r.max_gross_exposure, 0, kMaxRatio);
     L.number_opt(*rr, "min_vix", "risk_rules", r.min_vix, 0);
     L.number_opt(*rr, "max_vix", "risk_rules", r.max_vix, 0);
     L.string(*rr, "context_field", "risk_rules", r.context_field);
@@ -913,14 +929,7 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
 }
 
 YAML::Node parse_text(std::string_view text, const std::string& origin) {
-  try {
-    return YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(fmt::format("{}:{}:{}: cannot parse the config: {}; fix the YAML/JSON syntax there", origin,
-                                  e.mark.line + 1, e.mark.column + 1, e.msg));
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}: cannot parse the config: {}", origin, e.msg));
-  }
+  return yaml_loading::load_checked(text, origin);
 }
 
 BacktestConfig load_file(const fs::path& path, const std::vector<std::string>& overrides) {

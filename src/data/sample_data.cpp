@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <numbers>
+#include <limits>
 #include <thread>
 
 #include "data/duckdb/duckdb_wrapper.hpp"
@@ -354,6 +355,15 @@ SampleDataSummary generate_sample_data(const SampleDataOptions& options) {
   if (options.symbols < 1) throw ConfigError(fmt::format("--symbols must be at least 1 (got {})", options.symbols));
   if (options.days < 1) throw ConfigError(fmt::format("--days must be at least 1 (got {})", options.days));
   if (options.out_dir.empty()) throw ConfigError("an output directory is required (--out DIR)");
+  // Trading days are weekdays: the last one is at most days * 7/5 + 3 calendar days on.
+  // Past 2262-04-11 the nanosecond clock would wrap to 1677, so refuse instead.
+  const long double last_ns = static_cast<long double>(options.start.nanos()) +
+                              (static_cast<long double>(options.days) * 7 / 5 + 4) * 86400e9L;
+  if (last_ns > static_cast<long double>(std::numeric_limits<int64_t>::max())) {
+    throw ConfigError(fmt::format("--start {} with --days {} runs past 2262-04-11, the last day nanosecond "
+                                  "timestamps can hold; choose an earlier --start or fewer --days",
+                                  options.start.to_string(), options.days));
+  }
   const auto started = std::chrono::steady_clock::now();
   std::error_code ec;
   std::filesystem::create_directories(options.out_dir, ec);
@@ -390,6 +400,9 @@ SampleDataSummary generate_sample_data(const SampleDataOptions& options) {
                   fmt::format("writing {}", path.string()));
       std::filesystem::rename(tmp, path);
     } catch (...) {
+      // A failed write (disk full, ...) must not leave its partial file behind.
+      std::error_code ignored;
+      std::filesystem::remove(options.out_dir / (std::string(outputs[index].second) + ".tmp"), ignored);
       errors[index] = std::current_exception();
     }
   };

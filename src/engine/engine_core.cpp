@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/engine/limits.hpp"
 #include "ml4t/backtest/results/metrics.hpp"
 
 namespace ml4t::backtest::detail {
@@ -67,6 +68,23 @@ void EngineCore::validate_config() const {
   };
   if (!(e.initial_capital > 0) || !std::isfinite(e.initial_capital)) {
     fail("execution.initial_capital", e.initial_capital, "use a positive amount, e.g. 100000");
+  }
+  // Amounts beyond kMaxAmount cannot be kept to the cent (see limits.hpp).
+  auto amount = [&](const char* path, double v) {
+    if (!(v <= kMaxAmount)) fail(path, v, fmt::format("use at most {:g} (cents are lost beyond it)", kMaxAmount));
+  };
+  amount("execution.initial_capital", e.initial_capital);
+  amount("execution.commission.minimum", e.commission.minimum);
+  if (e.commission.type == CommissionType::kFixed || e.commission.type == CommissionType::kPerShare) {
+    amount("execution.commission.rate", e.commission.rate);
+  }
+  if (e.slippage.type == SlippageType::kFixed) amount("execution.slippage.rate", e.slippage.rate);
+  if (!(e.periods_per_year <= kMaxPeriodsPerYear)) {
+    fail("execution.periods_per_year", e.periods_per_year, fmt::format("use at most {:g}", kMaxPeriodsPerYear));
+  }
+  for (const auto& [path, v] : {std::pair{"risk_rules.take_profit", r.take_profit},
+                                std::pair{"risk_rules.max_gross_exposure", r.max_gross_exposure}}) {
+    if (!(v <= kMaxRatio)) fail(path, v, fmt::format("use at most {:g}", kMaxRatio));
   }
   if (!(e.commission.rate >= 0)) fail("execution.commission.rate", e.commission.rate, "use a rate >= 0");
   if (!(e.commission.minimum >= 0)) fail("execution.commission.minimum", e.commission.minimum, "use a minimum >= 0");

@@ -49,6 +49,7 @@ std::string num(double v, int digits = 2) {
 
 std::string money(double v) {
   if (!std::isfinite(v)) return "–";
+  if (!(std::fabs(v) < 1e15)) return fmt::format("{:.6g}", v);  // cents would overflow long long
   // Thousands separators by hand: fmt 9's locale path would depend on the global locale.
   const bool neg = v < 0;
   const auto cents = static_cast<long long>(std::llround(std::fabs(v) * 100.0));

@@ -2,6 +2,8 @@
 // renamed into place; summary.json through JsonWriter.
 #include "ml4t/backtest/results/writer.hpp"
 
+#include "ml4t/backtest/results/output_claim.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -464,11 +466,6 @@ void write_text_file(const fs::path& path, const std::string& text) {
   if (!out) throw OutputError(fmt::format("writing {} failed (disk full?)", path.string()));
 }
 
-bool dir_is_empty(const fs::path& dir) {
-  std::error_code ec;
-  return fs::directory_iterator(dir, ec) == fs::directory_iterator();
-}
-
 }  // namespace
 
 const std::vector<std::string>& result_file_names() {
@@ -478,16 +475,17 @@ const std::vector<std::string>& result_file_names() {
   return names;
 }
 
-void check_output_dir(const fs::path& dir, bool overwrite) {
+void check_output_dir(const fs::path& dir, bool overwrite, const std::string& overwrite_hint) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return;
   if (!fs::is_directory(dir, ec)) {
     throw OutputError(fmt::format("output path {} exists and is not a folder; choose another --out", dir.string()));
   }
-  if (!overwrite && !dir_is_empty(dir)) {
+  remove_dead_staging(dir);  // a run killed while writing must not block this one
+  if (!overwrite && !output_dir_is_empty(dir)) {
     throw OutputError(fmt::format(
-        "output folder {} is not empty; pass --overwrite to replace earlier results, or choose another --out",
-        dir.string()));
+        "output folder {} is not empty; pass {} to replace earlier results, or choose another output folder",
+        dir.string(), overwrite_hint));
   }
 }
 
@@ -511,18 +509,10 @@ void check_output_writable(const fs::path& dir) {
 
 std::vector<fs::path> write_results(const Results& results, const fs::path& dir, const WriteOptions& options,
                                     const RunInfo& info) {
-  check_output_dir(dir, options.overwrite);
+  check_output_dir(dir, options.overwrite, options.overwrite_hint);
+  const OutputClaim claim(dir, options.overwrite, options.overwrite_hint);  // one writer per folder
+  const fs::path& staging = claim.staging();
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw OutputError(fmt::format("cannot create output folder {}: {}; choose a writable --out (or output.dir)",
-                                                dir.string(), ec.message()));
-  const fs::path staging = dir / fmt::format(".ml4t-partial-{}", ::getpid());
-  fs::remove_all(staging, ec);
-  fs::create_directory(staging, ec);
-  if (ec) {
-    throw OutputError(fmt::format("cannot create {}: {}; choose a writable --out (or output.dir)", staging.string(),
-                                  ec.message()));
-  }
 
   std::vector<std::string> names;
   try {
@@ -530,11 +520,7 @@ std::vector<fs::path> write_results(const Results& results, const fs::path& dir,
     write_text_file(staging / "summary.json", summary_json(results, info));
     if (options.report) write_text_file(staging / "report.html", render_report_html(results, info));
   } catch (const Error& e) {
-    fs::remove_all(staging, ec);
     throw OutputError(fmt::format("writing results into {} failed, nothing was written: {}", dir.string(), e.what()));
-  } catch (...) {
-    fs::remove_all(staging, ec);
-    throw;
   }
   // Every file is complete: move them in (a rename replaces an earlier file of the same
   // name in one step, so each name always holds a whole file), then drop earlier result
@@ -548,7 +534,6 @@ std::vector<fs::path> write_results(const Results& results, const fs::path& dir,
     }
     written.push_back(target);
   }
-  fs::remove_all(staging, ec);
   if (options.overwrite) {
     for (const auto& name : result_file_names()) {
       if (std::find(written.begin(), written.end(), dir / name) == written.end()) fs::remove(dir / name, ec);

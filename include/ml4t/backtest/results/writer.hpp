@@ -108,11 +108,14 @@ struct WriteOptions {
   bool report = true;  //!< report.html
   /// Replace earlier result files of the same names.
   bool overwrite = false;
+  /// How the caller spells `overwrite` in messages (the Python module: "overwrite=True").
+  std::string overwrite_hint = "--overwrite";
 };
 
 /// Throw OutputError unless `dir` is absent, empty, or `overwrite` is set. Call before
 /// a run so a long backtest does not end in a refusal.
-void check_output_dir(const std::filesystem::path& dir, bool overwrite);
+void check_output_dir(const std::filesystem::path& dir, bool overwrite,
+                      const std::string& overwrite_hint = "--overwrite");
 
 /// Throw OutputError when `dir` cannot be created or written by this process: the folder
 /// (or, when it does not exist yet, its nearest existing ancestor) must be a writable

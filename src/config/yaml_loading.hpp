@@ -1,0 +1,25 @@
+// Safe YAML/JSON loading for configs: yaml-cpp's parser with limits a hostile document
+// cannot get past (alias expansion, nesting depth) and duplicate keys refused, because
+// yaml-cpp keeps one of two equal keys by accident of its implementation.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ml4t::backtest::yaml_loading {
+
+//! More nodes than this, counting every alias as a full copy of what it names, is refused:
+//! a real config has a few hundred; a "billion laughs" document has 10^9.
+inline constexpr size_t kMaxExpandedNodes = 1000000;
+//! Deeper nesting than this is refused (the config's own depth is 4).
+inline constexpr size_t kMaxDepth = 64;
+
+/// Parses the first document of `text`. Throws ConfigError naming `origin`, the line and
+/// column, and the fix for a syntax error, a duplicate key, too many expanded aliases or
+/// too deep nesting. `what` names the text in messages ("the config", "the value").
+YAML::Node load_checked(std::string_view text, const std::string& origin, std::string_view what = "the config");
+
+}  // namespace ml4t::backtest::yaml_loading
