@@ -441,8 +441,18 @@ class Loader {
         return std::nullopt;
       }
     } else if (!fs::exists(resolved, ec)) {
-      error(path, fmt::format("file not found: {}; check the path (relative paths are resolved against {})",
-                              resolved.string(), base_.string()));
+      // exists() sets ec only when the answer is unknown: a loop or a permission, not absence.
+      if (ec == std::errc::too_many_symbolic_link_levels) {
+        error(path, fmt::format("cannot open {}: it is a symbolic link loop; point the path at the real file",
+                                resolved.string()));
+      } else if (ec == std::errc::permission_denied) {
+        error(path, fmt::format("cannot reach {}: permission denied on a folder of its path; make the folders "
+                                "readable (chmod +rx) or copy the file somewhere you can read",
+                                resolved.string()));
+      } else {
+        error(path, fmt::format("file not found: {}; check the path (relative paths are resolved against {})",
+                                resolved.string(), base_.string()));
+      }
       return std::nullopt;
     }
     return resolved;

@@ -1,5 +1,7 @@
 #include "data/source_scan.hpp"
 
+#include "data/file_diagnostics.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -280,6 +282,7 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
       patterns.push_back(pattern);
     } else {
       if (!fs::exists(path)) {
+        check_path_reachable(req.role, path);  // a symlink loop or a permission is not "not found"
         throw DataError(fmt::format("{}: file \"{}\" not found; check the path (relative paths start at {})", req.role,
                                     path, fs::current_path().string()));
       }
@@ -294,6 +297,7 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
                                   req.role, first_file));
   }
   src.csv = format == "csv";
+  for (const auto& file : src.files) check_input_file(req.role, file, src.csv);  // before DuckDB misreads it
   if (src.hive) {
     for (const auto& part : fs::path(first_file).parent_path()) {
       const std::string s = part.string();
@@ -318,7 +322,9 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
   if (src.csv) {
     src.reader = fmt::format("read_csv({}, header = true, hive_partitioning = {})", list, src.hive);
   } else {
-    src.reader = fmt::format("read_parquet({}, hive_partitioning = {})", list, src.hive);
+    // By name: partitions whose column sets differ keep every column (checked per file below).
+    src.reader = fmt::format("read_parquet({}, hive_partitioning = {}{})", list, src.hive,
+                             src.files.size() > 1 ? ", union_by_name = true" : "");
   }
 
   // Schema only: LIMIT 0 reads the footer (Parquet) or sniffs a sample (CSV).
@@ -423,6 +429,12 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
     for (size_t c = 0; c < src.all_columns.size(); ++c) {
       if (!is_key(c)) take(c);
     }
+  }
+  if (!src.csv) {
+    std::vector<std::string> needed = src.value_columns;
+    needed.push_back(src.ts_column);
+    if (!src.asset_column.empty()) needed.push_back(src.asset_column);
+    check_columns_in_every_file(con, req.role, src.files, needed);
   }
   return src;
 }

@@ -111,8 +111,13 @@ TEST_F(BadInputs, EmptyTruncatedAndNonParquetFiles) {
     std::string bytes;
     const char* duckdb_says;
   };
-  for (const Case& c : {Case{"empty.parquet", "", "too small to be a Parquet file"},
-                        Case{"text.parquet", slurp(dir_ / "real.csv"), "No magic bytes found"},
+  {
+    // Empty is said as such, before DuckDB's "too small to be a Parquet file".
+    const auto file = write("empty.parquet", "");
+    EXPECT_EQ(run_fails(config(file), 1),
+              fmt::format("error: prices: {} is empty (0 bytes); re-create or re-export it\n", file.string()));
+  }
+  for (const Case& c : {Case{"text.parquet", slurp(dir_ / "real.csv"), "No magic bytes found"},
                         Case{"trunc.parquet", real_parquet.substr(0, real_parquet.size() / 2), "No magic bytes found"}}) {
     SCOPED_TRACE(c.name);
     const auto file = write(c.name, c.bytes);
@@ -237,8 +242,9 @@ TEST_F(BadInputs, MemoryLimitTooLowToReadACsv) {
   const auto prices = write("p.csv", std::string(kHeader) + kBar1 + kBar2 + kBar3);
   const auto err = run_fails(config(prices, "resources: {memory_limit: 16MB}\n"), 1);
   EXPECT_THAT(err, HasSubstr("Out of Memory Error: could not allocate block"));
-  EXPECT_THAT(err, HasSubstr("; raise the memory limit (resources.memory_limit in the config, --memory-limit on the "
-                             "command line) or leave it unset"));
+  EXPECT_THAT(err, HasSubstr("; raise the memory limit (resources.memory_limit in the config, or --set "
+                             "resources.memory_limit=4GB on run/validate/events, --memory-limit on inspect/optimize) "
+                             "or leave it unset"));
   EXPECT_THAT(err, Not(HasSubstr("Possible solutions")));
   EXPECT_EQ(err.find('\n'), err.size() - 1) << "one line: " << err;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "data/duckdb/error_translation.hpp"
 #include "ml4t/backtest/core/error.hpp"
 
 namespace ml4t::backtest::duck {
@@ -18,28 +19,35 @@ namespace {
 // DuckDB's message as one paragraph a user can act on. DuckDB appends where in the SQL an
 // error arose ("\n\nLINE 1: SELECT ...\n    ^"): our internal query, nothing a user can act
 // on, and it splits the message into paragraphs.
-std::string user_facing_message(std::string_view message) {
+std::string without_sql_pointer(std::string_view message) {
   std::string out(message);
   if (const size_t at = out.find("\n\nLINE "); at != std::string::npos) {
     const size_t caret = out.find('^', at);
     out.erase(at, caret == std::string::npos ? std::string::npos : caret + 1 - at);
   }
   for (size_t blank; (blank = out.find("\n\n")) != std::string::npos;) out.erase(blank, 1);
-  // DuckDB's out-of-memory advice is a bulleted list of SQL SETs our users cannot type;
-  // say instead which of our settings helps.
-  if (const size_t at = out.find("\nPossible solutions:"); at != std::string::npos &&
-                                                             out.find("Out of Memory Error") != std::string::npos) {
-    out.erase(at);
-    out += "; raise the memory limit (resources.memory_limit in the config, --memory-limit on the command line) or "
-           "leave it unset: DuckDB needs a few tens of MB to read at all (its CSV reader alone about 32 MB)";
-  }
   return out;
 }
 
 [[noreturn]] void fail(std::string_view what, std::string_view context, std::string_view duckdb_message) {
-  const std::string message = user_facing_message(duckdb_message);
-  if (context.empty()) throw DataError(fmt::format("{}: {}", what, message));
-  throw DataError(fmt::format("{} ({}): {}", what, context, message));
+  const std::string raw = without_sql_pointer(duckdb_message);
+  if (raw.find("Out of Memory Error") != std::string::npos) {
+    // DuckDB's advice is a list of SQL SETs our users cannot type; say which of our settings helps.
+    std::string first = raw.substr(0, raw.find("\nPossible solutions:"));
+    for (char& c : first) c = c == '\n' ? ' ' : c;
+    throw DataError(fmt::format(
+        "{} ({}): {}; raise the memory limit (resources.memory_limit in the config, or --set "
+        "resources.memory_limit=4GB on run/validate/events, --memory-limit on inspect/optimize) or leave it unset: "
+        "DuckDB needs a few tens of MB to read at all (its CSV reader alone about 32 MB)",
+        what, context, first));
+  }
+  const TranslatedError t = translate_error(raw, context);
+  if (t.recognized) {
+    if (context.empty()) throw DataError(t.text);
+    throw DataError(fmt::format("{}: {}", context, t.text));  // e.g. "reading prices <file>: line 9, column ..."
+  }
+  if (context.empty()) throw DataError(fmt::format("{}: {}", what, t.text));
+  throw DataError(fmt::format("{} ({}): {}", what, context, t.text));
 }
 
 ColumnType from_duckdb(duckdb_type type) {
