@@ -471,7 +471,8 @@ class Loader {
       map["path"] = node.Scalar();
       node = map;
     }
-    static const std::vector<std::string> keys = {"path", "format", "timestamp_column", "asset_column", "columns"};
+    static const std::vector<std::string> keys = {"path",         "format",  "timestamp_column", "timestamp_format",
+                                                  "asset_column", "columns"};
     if (!node.IsMap()) {
       error(path, fmt::format("expected a file path or a mapping of {}, got {}", quoted_list(keys), describe(node)));
       return std::nullopt;
@@ -504,6 +505,7 @@ class Loader {
       }
     }
     string(node, "timestamp_column", path, src.timestamp_column);
+    string(node, "timestamp_format", path, src.timestamp_format);
     if (present(node, "asset_column")) {
       string(node, "asset_column", path, src.asset_column, /*allow_empty=*/true);
     } else if (node["asset_column"].IsDefined() && node["asset_column"].IsNull()) {
@@ -550,6 +552,13 @@ void apply_override(YAML::Node root, const std::string& text, Loader& loader) {
     return;
   }
   if (!value.IsDefined()) value = YAML::Node(YAML::NodeType::Null);
+  // Text YAML reads as nothing (e.g. "%d/%m/%Y" looks like a directive) is meant as text;
+  // only an explicit null resets the key to its default.
+  static const std::set<std::string> kNullWords = {"null", "Null", "NULL", "~"};
+  if (value.IsNull() && kNullWords.count(value_text.substr(value_text.find_first_not_of(" \t"))) == 0 &&
+      value_text.find_first_of("#") != value_text.find_first_not_of(" \t")) {
+    value = YAML::Node(value_text);
+  }
   YAML::Node node = root;
   std::string walked;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -622,7 +631,7 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
 
   // features
   static const std::vector<std::string> feature_keys = {"type",         "path",   "format", "timestamp_column",
-                                                        "asset_column", "columns"};
+                                                        "asset_column", "columns",  "timestamp_format"};
   if (const auto fe = L.section(root, "features", "features", feature_keys)) {
     FeaturesConfig features;
     L.choice(*fe, "type", "features", {"precomputed"});
@@ -971,6 +980,7 @@ void dump_source(W& w, const SourceConfig& s) {
   w.key("path").str(s.path.string());
   w.key("format").str(s.format);
   w.key("timestamp_column").str(s.timestamp_column);
+  if (!s.timestamp_format.empty()) w.key("timestamp_format").str(s.timestamp_format);
   w.key("asset_column");
   if (s.asset_column.empty()) {
     w.null();

@@ -26,6 +26,7 @@ DataSource to_data_source(const SourceConfig& src) {
   ds.paths = {src.path.string()};
   ds.format = src.format;
   ds.timestamp_column = src.timestamp_column;
+  ds.timestamp_format = src.timestamp_format;
   ds.asset_column = src.asset_column;
   ds.columns = src.columns;
   return ds;

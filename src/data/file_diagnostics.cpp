@@ -239,4 +239,39 @@ void check_columns_in_every_file(duck::Connection& con, std::string_view role, c
   }
 }
 
+void check_unambiguous_dates(duck::Connection& con, std::string_view role, const std::string& file,
+                             const std::string& column) {
+  std::string detected;
+  try {
+    auto result = con.query(fmt::format("SELECT DateFormat, TimestampFormat FROM sniff_csv({})",
+                                        duck::quote_literal(file)));
+    if (auto chunk = result.fetch(); chunk && chunk.size() > 0) {
+      for (size_t c = 0; c < 2 && detected.empty(); ++c) {
+        if (duck::DataChunk::is_valid(chunk.validity(c), 0)) detected = std::string(chunk.string_at(c, 0));
+      }
+    }
+  } catch (const Error&) {
+    return;  // the read itself reports what is wrong
+  }
+  const size_t d = detected.find("%d"), m = detected.find("%m");
+  const size_t y = detected.find("%Y") != std::string::npos ? detected.find("%Y") : detected.find("%y");
+  // Year first (ISO 8601, %Y-%m-%d) is unambiguous; day and month both before the year are not.
+  if (d == std::string::npos || m == std::string::npos || (y != std::string::npos && y < std::min(d, m))) return;
+  std::string example;
+  try {
+    auto result = con.query(fmt::format("SELECT {} FROM read_csv({}, header = true, all_varchar = true) LIMIT 1",
+                                        duck::quote_identifier(column), duck::quote_literal(file)));
+    if (auto chunk = result.fetch(); chunk && chunk.size() > 0 && duck::DataChunk::is_valid(chunk.validity(0), 0)) {
+      example = std::string(chunk.string_at(0, 0));
+    }
+  } catch (const Error&) {
+  }
+  std::string day_first = detected, month_first = detected;
+  std::swap(month_first[d + 1], month_first[m + 1]);
+  if (d > m) std::swap(day_first, month_first);
+  fail(role, fmt::format("column \"{}\" of {} holds dates like \"{}\", which read both day-first ({}) and "
+                         "month-first ({}); say which: set timestamp_format: \"{}\" (or \"{}\") on this source",
+                         column, file, example, day_first, month_first, day_first, month_first));
+}
+
 }  // namespace ml4t::backtest::detail

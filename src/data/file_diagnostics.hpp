@@ -29,4 +29,10 @@ void check_input_file(std::string_view role, const std::string& path, bool csv);
 void check_columns_in_every_file(duck::Connection& con, std::string_view role, const std::vector<std::string>& files,
                                  const std::vector<std::string>& columns);
 
+/// Throw when DuckDB detects the CSV `file`'s dates in a day/month order that the text
+/// cannot settle (01/12/2021 is 1 December day-first, 12 January month-first); the fix is
+/// an explicit timestamp_format. Call only when no format was given.
+void check_unambiguous_dates(duck::Connection& con, std::string_view role, const std::string& file,
+                             const std::string& column);
+
 }  // namespace ml4t::backtest::detail

@@ -320,7 +320,12 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
   for (size_t i = 0; i < patterns.size(); ++i) list += (i ? ", " : "") + duck::quote_literal(patterns[i]);
   list += "]";
   if (src.csv) {
-    src.reader = fmt::format("read_csv({}, header = true, hive_partitioning = {})", list, src.hive);
+    std::string formats;
+    if (!source.timestamp_format.empty()) {
+      const std::string f = duck::quote_literal(source.timestamp_format);
+      formats = fmt::format(", timestampformat = {0}, dateformat = {0}", f);
+    }
+    src.reader = fmt::format("read_csv({}, header = true, hive_partitioning = {}{})", list, src.hive, formats);
   } else {
     // By name: partitions whose column sets differ keep every column (checked per file below).
     src.reader = fmt::format("read_parquet({}, hive_partitioning = {}{})", list, src.hive,
@@ -363,6 +368,9 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
   if (!is_time_type(types[*ts])) throw wrong_type(*ts, "a timestamp, date or ISO-8601 text");
   src.ts_column = src.all_columns[*ts];
   src.ts_type = types[*ts];
+  if (src.csv && source.timestamp_format.empty()) {
+    check_unambiguous_dates(con, req.role, src.files.front(), src.ts_column);  // 01/12/2021: Jan 12 or Dec 1?
+  }
 
   std::optional<size_t> asset;
   if (!source.asset_column.empty()) asset = find_column(src.all_columns, source.asset_column);

@@ -230,6 +230,30 @@ TEST_F(Hostile, AliasBombAndDuplicateKeysThroughTheCli) {
   EXPECT_THAT(r.err, HasSubstr("dup.yaml:3:1: duplicate key \"output\" (first given on line 2)"));
 }
 
+TEST_F(Hostile, AmbiguousDayMonthDatesNeedAFormat) {
+  write("dm.csv", std::string(kHeader) + "01/12/2021,AAA,10,11,9,10.5,100\n02/12/2021,AAA,10,11,9,10.5,100\n");
+  write("dm_sig.csv", "timestamp,asset_id,ml_pred\n01/12/2021,AAA,0.7\n02/12/2021,AAA,0.4\n");
+  config("dm.csv", "dm_sig.csv");
+  EXPECT_EQ(run_fails(1), fmt::format("error: prices: column \"timestamp\" of {} holds dates like \"01/12/2021\", "
+                                      "which read both day-first (%d/%m/%Y) and month-first (%m/%d/%Y); say which: "
+                                      "set timestamp_format: \"%d/%m/%Y\" (or \"%m/%d/%Y\") on this source\n",
+                                      (dir_ / "dm.csv").string()));
+  // Given the format, the first bar is 1 December (day-first), not 12 January.
+  write("cfg.yaml", "data_sources:\n  prices: {path: dm.csv, timestamp_format: \"%d/%m/%Y\"}\n"
+                    "  signals: {path: dm_sig.csv, timestamp_format: \"%d/%m/%Y\"}\nsignal_timing: {validate: "
+                    "false}\n");
+  const auto r = cli(dir_, fmt::format("run {} --out {}/ok --format csv --quiet", (dir_ / "cfg.yaml").string(),
+                                       dir_.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(testing::read_file(dir_ / "ok/equity.csv"), HasSubstr("\n2021-12-01T00:00:00Z,"));
+  // Our own case: month-first dates with dashes in the signals file only.
+  write("md_sig.csv", "timestamp,asset_id,ml_pred\n12-01-2021,AAA,0.7\n12-02-2021,AAA,0.4\n");
+  config("prices.csv", "md_sig.csv");
+  EXPECT_THAT(run_fails(1), HasSubstr("error: signals: column \"timestamp\" of " + (dir_ / "md_sig.csv").string() +
+                                      " holds dates like \"12-01-2021\", which read both day-first (%d-%m-%Y) and "
+                                      "month-first (%m-%d-%Y)"));
+}
+
 TEST_F(Hostile, GenerateRefusesDatesPast2262) {
   auto r = cli(dir_, fmt::format("generate --out {}/g --start 2262-03-01 --days 60", dir_.string()));
   EXPECT_EQ(r.code, 2);

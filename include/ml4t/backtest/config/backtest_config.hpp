@@ -23,6 +23,7 @@ struct SourceConfig {
   std::string format = "parquet";  //!< "parquet" or "csv" (inferred from the extension)
   /// Name of the timestamp column.
   std::string timestamp_column = "timestamp";
+  std::string timestamp_format;           //!< CSV: strptime format, e.g. "%d/%m/%Y"; empty = detected
   std::string asset_column = "asset_id";  //!< empty for context files keyed by time alone
   std::vector<std::string> columns;       //!< value columns to use; empty = all of them
 };

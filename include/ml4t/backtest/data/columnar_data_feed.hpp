@@ -32,6 +32,9 @@ struct DataSource {
   /// ISO-8601 text. Text with offsets is converted to UTC (offsets may differ per row);
   /// text without an offset is UTC.
   std::string timestamp_column = "timestamp";
+  /// CSV only: strptime format of the timestamp text (e.g. "%d/%m/%Y"); empty = detected.
+  /// Required when the detected format puts day and month in an ambiguous order.
+  std::string timestamp_format;
   /// Column with the asset symbol; empty = the source has no asset column (context).
   std::string asset_column = "asset_id";
   /// Value columns to read (file names); empty = every column except timestamp/asset
