@@ -85,9 +85,15 @@ void add_files(const std::string& role, const fs::path& path, std::vector<DataFi
 
 namespace {
 
-[[noreturn]] void throw_no_bars(const BacktestConfig& config) {
+[[noreturn]] void throw_no_bars(const BacktestConfig& config, uint64_t dropped) {
   const auto& u = config.universe;
   const std::string prices = config.data_sources.prices.path.string();
+  if (dropped > 0) {  // bad_data: drop|warn skipped them all: an empty run is no result
+    throw DataError(fmt::format("every price bar of {} was dropped as bad ({} row(s) skipped by data_quality.bad_data: "
+                                "{}), so there is nothing to backtest; set bad_data: error to see the first bad row, "
+                                "and fix the data",
+                                prices, dropped, config.data_quality.bad_data));
+  }
   if (u.assets.empty() && !u.start && !u.end) {
     throw DataError(fmt::format("{} holds no price bars; check data_sources.prices", prices));
   }
@@ -207,7 +213,7 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
   if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);
   run.results = engine.run();
-  if (run.results.events == 0) throw_no_bars(config);
+  if (run.results.events == 0) throw_no_bars(config, feed.dropped_rows());
   run.info.rows = feed.rows_read();
   run.info.assets = feed.symbols().size();
   if (!run.results.equity_curve.empty()) {

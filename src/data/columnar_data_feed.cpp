@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "data/duckdb/duckdb_wrapper.hpp"
+#include "data/one_value_per_stamp.hpp"
 #include "data/source_scan.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/feature_provider.hpp"
@@ -433,6 +434,7 @@ struct ColumnarDataFeed::Impl {
     std::unique_ptr<AsOfState> market;
     AssetResolver resolver;
     bool market_only = false;  //!< context source: every row is market-wide
+    detail::OneValuePerStamp one_per_stamp;  //!< context: refuse two values for one stamp
   };
 
   ColumnarFeedOptions options;
@@ -740,6 +742,7 @@ struct ColumnarDataFeed::Impl {
         }
         vs.last_ts = cur.ts();
         if (vs.market_only || cur.asset_null()) {
+          if (vs.market_only) check_one_value_per_stamp(vs);
           if (vs.market) {
             vs.market->push(0, groups, [&](double* out) {
               for (size_t i = 0; i < vs.market_values.size(); ++i) out[i] = cur.value(vs.market_values[i]);
@@ -760,6 +763,14 @@ struct ColumnarDataFeed::Impl {
       }
       vs.bound = ts;
     }
+  }
+
+  void check_one_value_per_stamp(ValueSource& vs) {
+    // A context source's values are all market-wide, in file order: field_names[i] names value i.
+    const Cursor& cur = vs.cursor;
+    vs.one_per_stamp.check(
+        cur.ts(), vs.market_values.size(), [&](size_t i) { return cur.value(vs.market_values[i]); }, vs.src.role,
+        vs.src.description, vs.src.field_names);
   }
 
   [[noreturn]] void not_sorted(const ResolvedSource& src, Timestamp ts, Timestamp after) {

@@ -254,6 +254,47 @@ TEST_F(Hostile, AmbiguousDayMonthDatesNeedAFormat) {
                                       "month-first (%m-%d-%Y)"));
 }
 
+TEST_F(Hostile, ContextWithTwoValuesForOneStamp) {
+  auto with_context = [&](const std::string& ctx) {
+    write("cfg.yaml", fmt::format("data_sources:\n  prices: {{path: prices.csv}}\n  signals: {{path: sig.csv}}\n"
+                                  "  context: {{path: {}}}\nsignal_timing: {{validate: false}}\n",
+                                  ctx));
+  };
+  write("ctx.csv", "timestamp,vix,spy_return\n2024-01-02 00:00:00,15,0.01\n2024-01-02 00:00:00,25,0.01\n"
+                   "2024-01-03 00:00:00,16,0.02\n");
+  with_context("ctx.csv");
+  EXPECT_THAT(run_fails(1), HasSubstr("error: context: two rows of " + (dir_ / "ctx.csv").string() +
+                                      " are stamped 2024-01-02T00:00:00Z with different values of \"vix\" (15 and "
+                                      "25); market-wide values need one row per timestamp"));
+  // Our own case: the second stamp, the second column.
+  write("ctx2.csv", "timestamp,vix,spy_return\n2024-01-02 00:00:00,15,0.01\n2024-01-03 00:00:00,16,0.02\n"
+                    "2024-01-03 00:00:00,16,-0.5\n");
+  with_context("ctx2.csv");
+  EXPECT_THAT(run_fails(1), HasSubstr("stamped 2024-01-03T00:00:00Z with different values of \"spy_return\" (0.02 "
+                                      "and -0.5)"));
+  // A repeated identical row is one value: it runs.
+  write("ctx3.csv", "timestamp,vix\n2024-01-02 00:00:00,15\n2024-01-02 00:00:00,15\n");
+  with_context("ctx3.csv");
+  EXPECT_EQ(cli(dir_, fmt::format("run {} --out {}/ok --quiet", (dir_ / "cfg.yaml").string(), dir_.string())).code, 0);
+}
+
+TEST_F(Hostile, DropThatDropsEveryBarSaysSo) {
+  write("allbad.csv", std::string(kHeader) + "2024-01-02 00:00:00,AAA,10,9,11,10.5,100\n" +
+                          "2024-01-03 00:00:00,AAA,-1,11,9,10.5,100\n");
+  config("allbad.csv", "sig.csv", "data_quality: {bad_data: drop}\n");
+  EXPECT_EQ(run_fails(1), fmt::format("error: every price bar of {} was dropped as bad (2 row(s) skipped by "
+                                      "data_quality.bad_data: drop), so there is nothing to backtest; set bad_data: "
+                                      "error to see the first bad row, and fix the data\n",
+                                      (dir_ / "allbad.csv").string()));
+  // Our own case: warn instead of drop, three bars priced zero.
+  write("allnan.csv", std::string(kHeader) + "2024-01-02 00:00:00,AAA,0,0,0,0,100\n" +
+                          "2024-01-03 00:00:00,AAA,0,0,0,0,100\n2024-01-04 00:00:00,AAA,0,0,0,0,100\n");
+  config("allnan.csv", "sig.csv", "data_quality: {bad_data: warn}\n");
+  const auto r = cli(dir_, fmt::format("run {} --out {}/o2", (dir_ / "cfg.yaml").string(), dir_.string()));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("(3 row(s) skipped by data_quality.bad_data: warn)"));
+}
+
 TEST_F(Hostile, GenerateRefusesDatesPast2262) {
   auto r = cli(dir_, fmt::format("generate --out {}/g --start 2262-03-01 --days 60", dir_.string()));
   EXPECT_EQ(r.code, 2);
