@@ -78,7 +78,7 @@ double price_or_nan(const py::object& v) { return v.is_none() ? Strategy::kNoPri
 class StrategyBase : public Strategy {
  public:
   AssetId resolve(py::handle asset) const {
-    if (py::isinstance<py::str>(asset)) return symbols().find(asset.cast<std::string>()).value_or(kNoAsset);
+    if (py::isinstance<py::str>(asset)) return id_or_unknown(asset.cast<std::string>());
     if (py::isinstance<py::int_>(asset)) {
       int overflow = 0;
       const long long id = PyLong_AsLongLongAndOverflow(asset.ptr(), &overflow);

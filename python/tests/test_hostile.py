@@ -114,3 +114,22 @@ def test_non_empty_output_names_the_python_argument(prices_path, tmp_path):
     with pytest.raises(bt.OutputError, match=r"is not empty; pass overwrite=True to replace earlier results"):
         results.to_parquet(out)
     results.to_parquet(out, overwrite=True)
+
+
+@pytest.mark.parametrize("call", ["order", "order_target_percent"])
+def test_order_for_unknown_symbol_is_rejected_naming_it(prices_path, call):
+    # The issue's case is order(); ours is order_target_percent() with another symbol.
+    symbol = "AAPl" if call == "order" else "GOOG"
+
+    class Typo(bt.Strategy):
+        def on_market_data(self, event, context=None):
+            if event.timestamp.day == 2 and event.asset_id == "AAPL":
+                getattr(self, call)(symbol, 10 if call == "order" else 0.5)
+
+    results = bt.BacktestEngine(data_feed=feed_of(prices_path), strategy=Typo()).run()
+    orders = results.orders
+    assert len(orders) == 1
+    assert orders["status"].iloc[0] == "rejected"
+    assert orders["reason"].iloc[0] == (f'unknown symbol "{symbol}": the feed has no asset of that name (2 assets so '
+                                        f'far); check the spelling and the universe filter')
+    assert "4294967295" not in str(orders.iloc[0].to_dict())

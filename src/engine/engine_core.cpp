@@ -788,6 +788,11 @@ uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, doub
   ensure_assets();
   const size_t record = new_record(asset, std::isfinite(qty) ? qty : 0.0, type, limit, stop, trail, tif);
   if (asset >= assets_.size()) {
+    if (asset == kNoAsset && !unknown_symbol_.empty()) {
+      return reject_new(record, fmt::format("unknown symbol \"{}\": the feed has no asset of that name ({} assets "
+                                            "so far); check the spelling and the universe filter",
+                                            unknown_symbol_, assets_.size()));
+    }
     return reject_new(record, fmt::format("unknown asset id {}: the feed has {} assets", asset, assets_.size()));
   }
   AssetState& st = assets_[asset];

@@ -34,6 +34,8 @@ class EngineCore {
   uint64_t submit(AssetId asset, double quantity, OrderType type, double limit, double stop, double trail,
                   TimeInForce tif);
   uint64_t order_target_quantity(AssetId asset, double target);
+  /// The symbol a strategy asked for that the feed does not know (named when its order is rejected).
+  void note_unknown_symbol(std::string_view symbol) { unknown_symbol_ = symbol; }
   uint64_t close_position(AssetId asset);
   bool cancel(uint64_t order_id);
   int cancel_all(AssetId asset);
@@ -119,6 +121,7 @@ class EngineCore {
   BacktestEngine::ProgressCallback progress_;
   uint64_t progress_every_ = 100'000;
   const std::atomic<bool>* cancel_flag_ = nullptr;
+  std::string unknown_symbol_;  //!< last unknown symbol asked for (error path only)
 
   std::vector<AssetState> assets_;
   std::vector<AssetId> open_positions_;

@@ -73,21 +73,22 @@ const SymbolTable& Strategy::symbols() const { return core().symbols(); }
 std::optional<AssetId> Strategy::asset_id(std::string_view symbol) const { return core().symbols().find(symbol); }
 const EngineConfig& Strategy::config() const { return core().config(); }
 
-namespace {
-// Unknown symbols map to an id no asset has, so the order is recorded as rejected.
-AssetId id_or_unknown(const SymbolTable& symbols, std::string_view symbol) {
-  return symbols.find(symbol).value_or(kNoAsset);
+// Unknown symbols map to an id no asset has, so the order is recorded as rejected; the
+// core keeps the name for the rejection's reason.
+AssetId Strategy::id_or_unknown(std::string_view symbol) const {
+  if (const auto id = symbols().find(symbol)) return *id;
+  core().note_unknown_symbol(symbol);
+  return kNoAsset;
 }
-}  // namespace
 
 uint64_t Strategy::order(std::string_view symbol, double quantity, OrderType type, double limit, double stop,
                          TimeInForce tif) {
-  return order(id_or_unknown(symbols(), symbol), quantity, type, limit, stop, tif);
+  return order(id_or_unknown(symbol), quantity, type, limit, stop, tif);
 }
 uint64_t Strategy::order_target_percent(std::string_view symbol, double pct) {
-  return order_target_percent(id_or_unknown(symbols(), symbol), pct);
+  return order_target_percent(id_or_unknown(symbol), pct);
 }
-uint64_t Strategy::close_position(std::string_view symbol) { return close_position(id_or_unknown(symbols(), symbol)); }
-double Strategy::position(std::string_view symbol) const { return position(id_or_unknown(symbols(), symbol)); }
+uint64_t Strategy::close_position(std::string_view symbol) { return close_position(id_or_unknown(symbol)); }
+double Strategy::position(std::string_view symbol) const { return position(id_or_unknown(symbol)); }
 
 }  // namespace ml4t::backtest

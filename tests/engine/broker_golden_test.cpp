@@ -687,7 +687,9 @@ TEST(StrategyHooks, AreCalledInLoopOrder) {
   EXPECT_EQ(rec.calls, (std::vector<std::string>{"start:1", "data:AAA:15", "data:BBB:15", "ts:2", "fill:3:3",
                                                  "data:AAA:16", "data:BBB:16", "ts:2", "end"}));
   ASSERT_EQ(r.orders.size(), 2u);
-  EXPECT_EQ(r.orders[1].reason, "unknown asset id 4294967295: the feed has 2 assets");
+  EXPECT_EQ(r.orders[1].reason,
+            "unknown symbol \"ZZZ\": the feed has no asset of that name (2 assets so far); check the spelling and the "
+            "universe filter");
 }
 
 TEST(BrokerGolden, SameBarCloseLimitAndStopUseTheClose) {

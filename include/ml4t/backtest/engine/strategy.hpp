@@ -101,6 +101,9 @@ class Strategy {
   const SymbolTable& symbols() const;
   /// The id of `symbol`, or nullopt when the feed has not seen it (yet).
   std::optional<AssetId> asset_id(std::string_view symbol) const;
+  /// The id of `symbol`, or kNoAsset when the feed has not seen it; an order for
+  /// kNoAsset is then rejected with a reason naming this symbol.
+  AssetId id_or_unknown(std::string_view symbol) const;
   /// The engine's configuration.
   const EngineConfig& config() const;
 
