@@ -151,11 +151,17 @@ bool checks_timing(const BacktestConfig& config) {
   return config.signal_timing.validate && (config.data_sources.signals || config.features);
 }
 
+// Violations a run's or validate's report describes (they print the first few); the
+// rest are counted. Keeps the report's memory small on badly stamped data.
+constexpr size_t kRunTimingExamples = 1000;
+
 // The feed options with the timing check on: its reports (signals, then a feature file)
 // are merged into `report`.
-ColumnarFeedOptions checked_feed_options(const BacktestConfig& config, TimingReport& report) {
+ColumnarFeedOptions checked_feed_options(const BacktestConfig& config, TimingReport& report,
+                                         size_t examples = kRunTimingExamples) {
   ColumnarFeedOptions o = to_feed_options(config);
   o.timing.validate = true;
+  o.timing_examples = examples;
   o.on_timing_report = [&report](const TimingReport& part) {
     report.is_valid = report.is_valid && part.is_valid;
     report.total += part.total;
@@ -190,7 +196,7 @@ void stream_to_end(DataFeed& feed, const RunHooks& hooks) {
 TimingReport signal_timing_report(const BacktestConfig& config, const RunHooks& hooks) {
   TimingReport report;
   if (!config.data_sources.signals && !config.features) return report;
-  ColumnarFeedOptions o = checked_feed_options(config, report);
+  ColumnarFeedOptions o = checked_feed_options(config, report, ColumnarFeedOptions{}.timing_examples);
   o.timing.fail_on_violation = false;  // a report, never an error
   ColumnarDataFeed feed(std::move(o));
   stream_to_end(feed, hooks);
