@@ -7,7 +7,7 @@
 
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/engine/limits.hpp"
-#include "ml4t/backtest/results/metrics.hpp"
+#include "ml4t/backtest/engine/metrics.hpp"
 
 namespace ml4t::backtest::detail {
 
