@@ -110,8 +110,10 @@ class DataSource:
     asset_column: str
     columns: list[str]
     rename: dict[str, str]
+    timestamp_format: str
     def __init__(self, paths: list[str], format: str = "", timestamp_column: str = "timestamp",
-                 asset_column: str = "asset_id", columns: list[str] = ..., rename: dict[str, str] = ...) -> None: ...
+                 asset_column: str = "asset_id", columns: list[str] = ..., rename: dict[str, str] = ...,
+                 timestamp_format: str = "") -> None: ...
 
 class NativeFeatureProvider:
     @property
