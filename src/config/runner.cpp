@@ -13,7 +13,7 @@
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/feature_provider.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
-#include "ml4t/backtest/engine/builtin_strategies.hpp"
+#include "ml4t/backtest/config/strategy_factory.hpp"
 
 namespace ml4t::backtest {
 
@@ -169,7 +169,7 @@ ConfigCheck check_config(const BacktestConfig& config) {
   // Building the strategy and the engine checks their fields (signals, confidence,
   // context filters, the risk rules' context field) against the feed's schema; neither
   // reads a row.
-  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  auto strategy = make_strategy(config, feed.schema());
   BacktestEngine engine(feed, *strategy, to_engine_config(config));
   const auto& rr = config.risk_rules;
   if ((rr.min_vix || rr.max_vix) && !feed.schema().find_context(rr.context_field)) {
@@ -193,7 +193,7 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
                                               : fmt::format("Backtest: {}", config.source_file.filename().string());
 
   ColumnarDataFeed feed(to_feed_options(config));
-  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  auto strategy = make_strategy(config, feed.schema());
   if (config.signal_timing.validate && (config.data_sources.signals || config.features)) {
     const TimingReport report = signal_timing_report(config);
     if (hooks.on_timing_report) hooks.on_timing_report(report);
