@@ -14,7 +14,7 @@
 #include "ml4t/backtest/data/data_feed.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
 #include "ml4t/backtest/engine/strategy.hpp"
-#include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/engine/run_results.hpp"
 
 namespace ml4t::backtest {
 
