@@ -53,7 +53,11 @@ final_equity() { /usr/bin/python3 -c 'import json,sys; print(repr(json.load(open
 expected="$(final_equity "$OUTSIDE/reference/summary.json")"
 cp -r "$SRC/examples/custom_strategy" "$OUTSIDE/consumer"
 
-HIDE=("$SRC" "$(readlink -f "$SRC/.deps")")
+# The pinned DuckDB: hidden on its own only where it lies outside the checkout (a worktree
+# links it); inside the checkout, hiding the checkout hides it.
+DEPS="$(readlink -f "$SRC/.deps")"
+HIDE=("$SRC")
+[[ "$DEPS" == "$SRC"/* ]] || HIDE+=("$DEPS")
 [[ "$BUILD" == "$SRC"/* ]] || HIDE+=("$BUILD")
 NAMESPACE=(unshare --mount)
 if ! unshare --mount true 2>/dev/null; then

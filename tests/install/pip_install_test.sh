@@ -86,7 +86,11 @@ rm -rf "$CLONE"  # the checkout moved away
 
 # Runs "$@" with the checkout, its build tree and the DuckDB it links hidden, when this
 # machine allows a private mount namespace (root: unshare); otherwise as it is.
-HIDE=("$SRC" "$(readlink -f "$SRC/.deps")")
+# The pinned DuckDB: hidden on its own only where it lies outside the checkout (a worktree
+# links it); inside the checkout, hiding the checkout hides it.
+DEPS="$(readlink -f "$SRC/.deps")"
+HIDE=("$SRC")
+[[ "$DEPS" == "$SRC"/* ]] || HIDE+=("$DEPS")
 [[ "$BUILD" == "$SRC"/* ]] || HIDE+=("$BUILD")
 hidden() {
   if unshare --mount true 2>/dev/null; then
