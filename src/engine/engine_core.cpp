@@ -124,6 +124,7 @@ void EngineCore::validate_config() const {
 
 Results EngineCore::run() {
   if (ran_) throw ConfigError("BacktestEngine::run() was called twice; create a new engine (and feed) per run");
+  feed_.expect_events_left();  // a feed read to its end by an earlier run would give a silent empty run
   ran_ = true;
   cash_ = config_.execution.initial_capital;
   equity_valid_ = false;
