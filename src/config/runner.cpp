@@ -13,7 +13,7 @@
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/feature_provider.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
-#include "ml4t/backtest/engine/builtin_strategies.hpp"
+#include "ml4t/backtest/config/strategy_factory.hpp"
 
 namespace ml4t::backtest {
 
@@ -219,7 +219,7 @@ ConfigCheck check_config(const BacktestConfig& config, const RunHooks& hooks) {
   // Building the strategy and the engine checks their fields (signals, confidence,
   // context filters, the risk rules' context field) against the feed's schema; neither
   // reads a row.
-  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  auto strategy = make_strategy(config, feed.schema());
   BacktestEngine engine(feed, *strategy, to_engine_config(config));
   const auto& rr = config.risk_rules;
   if ((rr.min_vix || rr.max_vix) && !feed.schema().find_context(rr.context_field)) {
@@ -250,7 +250,7 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   TimingReport timing;
   const bool check_timing = checks_timing(config);
   ColumnarDataFeed feed(check_timing ? checked_feed_options(config, timing) : to_feed_options(config));
-  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  auto strategy = make_strategy(config, feed.schema());
   BacktestEngine engine(feed, *strategy, to_engine_config(config));
   if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
   if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);
