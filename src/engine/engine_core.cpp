@@ -42,6 +42,7 @@ void EngineCore::set_progress_callback(BacktestEngine::ProgressCallback callback
 
 Results EngineCore::run() {
   if (ran_) throw ConfigError("BacktestEngine::run() was called twice; create a new engine (and feed) per run");
+  feed_.expect_events_left();  // a feed read to its end by an earlier run would give a silent empty run
   ran_ = true;
   Results& results = recorder_.results();
   portfolio_.start(config_.execution.initial_capital);
