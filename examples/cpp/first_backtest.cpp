@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "ml4t/backtest/config/runner.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/columnar_data_feed.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(m.num_trades), results.final_equity);
     std::printf("total return %.4f, sharpe %.3f, max drawdown %.4f\n", m.total_return, m.sharpe, m.max_drawdown);
 
-    bt::RunInfo info;
+    // summary.json's provenance, as the CLI writes it: input files, version, elapsed time.
+    bt::RunInfo info = bt::describe_run(feed, results, "MlThreshold (first_backtest.cpp)");
     info.title = "first_backtest.cpp";
     bt::WriteOptions write;
     write.csv = true;

@@ -12,6 +12,7 @@
 #include "exclusive_use.hpp"
 #include "ml4t/backtest/config/backtest_config.hpp"
 #include "ml4t/backtest/config/runner.hpp"
+#include "ml4t/backtest/config/strategy_factory.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
 #include "ml4t/backtest/engine/builtin_strategies.hpp"
@@ -370,6 +371,12 @@ void bind_config_structs(py::module_& m) {
 
 // ---- results -------------------------------------------------------------------
 
+// A run's results with its provenance (what summary.json records besides the results).
+struct NativeRun {
+  Results results;
+  RunInfo info;
+};
+
 template <typename T, typename F>
 py::array_t<T> column(size_t n, F&& get) {
   py::array_t<T> out(n);
@@ -508,16 +515,20 @@ void bind_results(py::module_& m) {
   m.def("read_result_file", &read_result_file, py::arg("file"), py::arg("columns"),
         "Read one result table (.parquet or .csv) back as {column: numpy array / list of str}; "
         "columns is [(name, kind)] with kind timestamp, double, int, text or bool.");
-  py::class_<Results>(m, "NativeResults", "C++ results (wrapped by ml4t.backtest.Results).")
-      .def("table", &table, py::arg("name"), "Columns of a results table as numpy arrays / lists.")
-      .def_property_readonly("metrics", [](const Results& r) { return metrics_dict(r.metrics); })
-      .def_readonly("symbols", &Results::symbols)
-      .def_readonly("initial_capital", &Results::initial_capital)
-      .def_readonly("final_equity", &Results::final_equity)
-      .def_readonly("events", &Results::events)
+  py::class_<NativeRun>(m, "NativeResults", "C++ results (wrapped by ml4t.backtest.Results).")
+      .def(
+          "table", [](const NativeRun& r, const std::string& name) { return table(r.results, name); }, py::arg("name"),
+          "Columns of a results table as numpy arrays / lists.")
+      .def_property_readonly("metrics", [](const NativeRun& r) { return metrics_dict(r.results.metrics); })
+      .def_property_readonly("symbols", [](const NativeRun& r) { return r.results.symbols; })
+      .def_property_readonly("initial_capital", [](const NativeRun& r) { return r.results.initial_capital; })
+      .def_property_readonly("final_equity", [](const NativeRun& r) { return r.results.final_equity; })
+      .def_property_readonly("events", [](const NativeRun& r) { return r.results.events; })
+      .def_property_readonly("strategy", [](const NativeRun& r) { return r.info.strategy; },
+                             "What traded (summary.json's `strategy`).")
       .def(
           "write",
-          [](const Results& r, const std::filesystem::path& dir, bool parquet, bool csv, bool report, bool overwrite,
+          [](const NativeRun& r, const std::filesystem::path& dir, bool parquet, bool csv, bool report, bool overwrite,
              const std::string& title) {
             WriteOptions o;
             o.parquet = parquet;
@@ -525,24 +536,24 @@ void bind_results(py::module_& m) {
             o.report = report;
             o.overwrite = overwrite;
             o.overwrite_hint = "overwrite=True";
-            RunInfo info;
+            RunInfo info = r.info;
             info.title = title;
             py::gil_scoped_release release;
-            return write_results(r, dir, o, info);
+            return write_results(r.results, dir, o, info);
           },
           py::arg("dir"), py::arg("parquet") = true, py::arg("csv") = false, py::arg("report") = false,
           py::arg("overwrite") = false, py::arg("title") = "ml4t-backtest report")
       .def(
           "report_html",
-          [](const Results& r, const std::string& title) {
-            RunInfo info;
+          [](const NativeRun& r, const std::string& title) {
+            RunInfo info = r.info;
             info.title = title;
-            return render_report_html(r, info);
+            return render_report_html(r.results, info);
           },
           py::arg("title") = "ml4t-backtest report")
       .def(
-          "summary_json", [](const Results& r) { return summary_json(r, RunInfo{}); },
-          "The summary.json document (metrics, counts).");
+          "summary_json", [](const NativeRun& r) { return summary_json(r.results, r.info); },
+          "The summary.json document (metrics, counts, config or strategy, input files, version, elapsed).");
 }
 
 // ---- running ---------------------------------------------------------------------
@@ -591,18 +602,54 @@ auto run_watched(InterruptWatch& watch, Run&& run) {
   }
 }
 
-Results run_engine(DataFeed& feed, py::object strategy, const EngineConfig& config, py::object progress,
-                   uint64_t check_every) {
+// summary.json's `strategy` for a Python Strategy: "python MyStrategy (its source file)".
+std::string describe_python_strategy(py::handle strategy) {
+  const py::handle cls = py::type::handle_of(strategy);
+  const std::string name = py::str(cls.attr("__qualname__"));
+  std::string where = "module " + py::str(cls.attr("__module__")).cast<std::string>();
+  try {
+    const py::object file = py::module_::import("inspect").attr("getsourcefile")(cls);
+    if (!file.is_none()) where = py::str(file);
+  } catch (const py::error_already_set&) {
+    // Classes without a source file (defined in a REPL, or built-in) keep the module name.
+  }
+  return "python " + name + " (" + where + ")";
+}
+
+// Provenance of a run over a feed: a ColumnarDataFeed knows its files; other feeds
+// (in-memory, a clock of several feeds) give the counts and time range.
+RunInfo describe_feed_run(const DataFeed& feed, const Results& results, std::string strategy) {
+  if (const auto* columnar = dynamic_cast<const ColumnarDataFeed*>(&feed)) {
+    return describe_run(*columnar, results, std::move(strategy));
+  }
+  RunInfo info;
+  info.strategy = std::move(strategy);
+  info.rows = results.events;
+  info.assets = feed.symbols().size();
+  if (!results.equity_curve.empty()) {
+    info.first = results.equity_curve.front().timestamp;
+    info.last = results.equity_curve.back().timestamp;
+  }
+  return info;
+}
+
+NativeRun run_engine(DataFeed& feed, py::object strategy, const EngineConfig& config, py::object progress,
+                     uint64_t check_every) {
   std::unique_ptr<Strategy> builtin;
   Strategy* s = nullptr;
   PyStrategy* py_strategy = nullptr;
+  std::string description;
   if (py::isinstance<StrategySpec>(strategy)) {
     builtin = make_builtin_strategy(strategy.cast<const StrategySpec&>(), feed.schema());
     s = builtin.get();
+    BacktestConfig described;
+    described.strategy = strategy.cast<const StrategySpec&>();
+    description = describe_strategy(described);
   } else if (py::isinstance<StrategyBase>(strategy)) {
     auto* base = strategy.cast<StrategyBase*>();
     py_strategy = dynamic_cast<PyStrategy*>(base);
     s = base;
+    description = describe_python_strategy(strategy);
   } else {
     throw ConfigError("strategy must be an ml4t.backtest.Strategy subclass instance or a built-in strategy "
                       "(ml4t.backtest.strategies.signal_threshold(...)/top_k(...)), got " +
@@ -624,7 +671,7 @@ Results run_engine(DataFeed& feed, py::object strategy, const EngineConfig& conf
       if (p) p->release_hooks();
     }
   } release_hooks{py_strategy};
-  return run_watched(watch, [&] {
+  Results results = run_watched(watch, [&] {
     if (feed.is_exhausted()) {
       throw ConfigError("the feed has no events left: it was read to the end (by an earlier run or by iterating "
                         "it) or holds no bars; feeds are read once, so create a new feed for each run");
@@ -636,6 +683,8 @@ Results run_engine(DataFeed& feed, py::object strategy, const EngineConfig& conf
       throw;
     }
   });
+  RunInfo info = describe_feed_run(feed, results, std::move(description));
+  return NativeRun{std::move(results), std::move(info)};
 }
 
 void bind_run(py::module_& m) {
@@ -645,7 +694,8 @@ void bind_run(py::module_& m) {
 
   m.def(
       "compute_metrics",
-      [](const Results& r, double periods_per_year) {
+      [](const NativeRun& run, double periods_per_year) {
+        const Results& r = run.results;
         return metrics_dict(compute_metrics(r.equity_curve, r.trades, r.fills, periods_per_year, r.initial_capital));
       },
       py::arg("results"), py::arg("periods_per_year") = 0.0);
@@ -757,7 +807,8 @@ void bind_backtest_config(py::module_& m) {
         hooks.cancel = &watch.cancel;
         hooks.progress_every = 4096;
         hooks.progress = [&watch](uint64_t events, Timestamp now) { watch.check(events, now); };
-        return run_watched(watch, [&] { return run_backtest(c, hooks).results; });
+        BacktestRun run = run_watched(watch, [&] { return run_backtest(c, hooks); });
+        return NativeRun{std::move(run.results), std::move(run.info)};
       },
       py::arg("config"), py::arg("progress") = py::none(),
       "Run the backtest a config describes with its built-in strategy; returns NativeResults.");

@@ -145,6 +145,33 @@ std::vector<DataFileInfo> describe_inputs(const BacktestConfig& config) {
   return out;
 }
 
+std::vector<DataFileInfo> describe_inputs(const ColumnarFeedOptions& options) {
+  std::vector<DataFileInfo> out;
+  const auto add = [&out](const std::string& role, const DataSource* source) {
+    if (source == nullptr) return;
+    for (const auto& path : source->paths) add_files(role, path, out);
+  };
+  add("prices", &options.prices);
+  add("signals", options.signals ? &*options.signals : nullptr);
+  add("features", options.feature_provider ? options.feature_provider->streamable_source() : nullptr);
+  add("context", options.context ? &*options.context : nullptr);
+  return out;
+}
+
+RunInfo describe_run(const ColumnarDataFeed& feed, const Results& results, std::string strategy) {
+  RunInfo info;
+  info.files = describe_inputs(feed.options());
+  info.strategy = std::move(strategy);
+  info.rows = feed.rows_read();
+  info.assets = feed.symbols().size();
+  if (!results.equity_curve.empty()) {
+    info.first = results.equity_curve.front().timestamp;
+    info.last = results.equity_curve.back().timestamp;
+  }
+  info.elapsed_seconds = results.elapsed_seconds;
+  return info;
+}
+
 namespace {
 
 bool checks_timing(const BacktestConfig& config) {
@@ -241,6 +268,7 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   BacktestRun run;
   run.info.files = describe_inputs(config);
   run.info.config_json = config.to_json();
+  run.info.strategy = describe_strategy(config);
   run.info.title = config.source_file.empty() ? std::string("ml4t-backtest report")
                                               : fmt::format("Backtest: {}", config.source_file.filename().string());
 

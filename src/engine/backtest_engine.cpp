@@ -1,5 +1,7 @@
 #include "ml4t/backtest/engine/backtest_engine.hpp"
 
+#include <chrono>
+
 #include "engine/engine_core.hpp"
 
 namespace ml4t::backtest {
@@ -15,6 +17,11 @@ void BacktestEngine::set_progress_callback(ProgressCallback callback, uint64_t e
 
 void BacktestEngine::set_cancel_flag(const std::atomic<bool>* flag) { core_->set_cancel_flag(flag); }
 
-Results BacktestEngine::run() { return core_->run(); }
+Results BacktestEngine::run() {
+  const auto started = std::chrono::steady_clock::now();
+  Results results = core_->run();
+  results.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return results;
+}
 
 }  // namespace ml4t::backtest

@@ -172,6 +172,10 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
 // ---------------------------------------------------------------------------------
 // summary.json
 
+double elapsed_seconds(const Results& results, const RunInfo& info) {
+  return info.elapsed_seconds > 0 ? info.elapsed_seconds : results.elapsed_seconds;
+}
+
 std::string summary_json(const Results& results, const RunInfo& info) {
   const Metrics& m = results.metrics;
   JsonWriter w;
@@ -227,8 +231,10 @@ std::string summary_json(const Results& results, const RunInfo& info) {
   w.key("end");
   info.last ? w.value(info.last->to_string()) : w.null();
   w.end_object();
+  w.key("strategy");
+  info.strategy.empty() ? w.null() : w.value(info.strategy);
   w.key("version").value(info.version);
-  w.key("elapsed_seconds").value(info.elapsed_seconds);
+  w.key("elapsed_seconds").value(elapsed_seconds(results, info));
   w.key("events").value(results.events);
   w.end_object();
   return w.str() + "\n";

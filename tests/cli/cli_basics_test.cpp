@@ -209,6 +209,7 @@ TEST(CliBasics, SummaryDescribesTheRunAndItsInputs) {
   EXPECT_EQ(s["data"]["end"].as<std::string>(), Timestamp::from_nanos(chunk.data<int64_t>(3)[0] * 1'000'000).to_string());
 
   EXPECT_EQ(s["version"].as<std::string>(), ML4T_VERSION);
+  EXPECT_EQ(s["strategy"].as<std::string>(), "signal_threshold on ml_pred");
   EXPECT_EQ(s["events"].as<int64_t>(), 120);
   EXPECT_GT(s["elapsed_seconds"].as<double>(), 0.0);
   EXPECT_EQ(s["config"]["execution"]["initial_capital"].as<double>(), 50000.0);

@@ -125,6 +125,30 @@ TEST(Runner, ConfigRunEqualsTheSameBacktestBuiltByHand) {
   EXPECT_EQ(run.info.assets, 5u);
   EXPECT_EQ(run.info.first, Timestamp::from_civil(2024, 1, 2));
   EXPECT_FALSE(run.info.config_json.empty());
+  EXPECT_EQ(run.info.strategy, "signal_threshold on ml_pred");
+  EXPECT_EQ(run.info.version, ML4T_VERSION);
+
+  // A run by hand describes itself as the config run does: the same files, counts, range
+  // and version (summary.json's provenance), plus the engine's own elapsed time.
+  const RunInfo by_hand = describe_run(feed, expected, "MlThreshold (runner_test.cpp)");
+  ASSERT_EQ(by_hand.files.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(by_hand.files[i].role, run.info.files[i].role);
+    EXPECT_EQ(by_hand.files[i].path, run.info.files[i].path);
+    EXPECT_EQ(by_hand.files[i].bytes, fs::file_size(run.info.files[i].path));
+    EXPECT_EQ(by_hand.files[i].modified, run.info.files[i].modified);
+  }
+  EXPECT_EQ(by_hand.files[1].path, dir / "data/signals.parquet");
+  EXPECT_EQ(std::tie(by_hand.rows, by_hand.assets, by_hand.first, by_hand.last),
+            std::tie(run.info.rows, run.info.assets, run.info.first, run.info.last));
+  EXPECT_EQ(by_hand.version, ML4T_VERSION);
+  EXPECT_GT(expected.elapsed_seconds, 0.0);
+  EXPECT_EQ(by_hand.elapsed_seconds, expected.elapsed_seconds);
+  // A RunInfo left empty still gets the version and the engine's time.
+  const std::string summary = summary_json(expected, RunInfo{});
+  EXPECT_NE(summary.find(fmt::format("\"version\": \"{}\"", ML4T_VERSION)), std::string::npos) << summary;
+  EXPECT_NE(summary.find(fmt::format("\"elapsed_seconds\": {}", expected.elapsed_seconds)), std::string::npos);
+  EXPECT_NE(summary.find("\"strategy\": null"), std::string::npos);
 }
 
 }  // namespace

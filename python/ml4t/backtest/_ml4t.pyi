@@ -265,6 +265,7 @@ class NativeResults:
     initial_capital: float
     final_equity: float
     events: int
+    strategy: str
     def write(self, dir: str, parquet: bool = True, csv: bool = False, report: bool = False,
               overwrite: bool = False, title: str = ...) -> list[Path]: ...
     def report_html(self, title: str = ...) -> str: ...

@@ -30,6 +30,16 @@ EngineConfig to_engine_config(const BacktestConfig& config);
 /// The input files of a config (globs and folders expanded), with size and mtime.
 std::vector<DataFileInfo> describe_inputs(const BacktestConfig& config);
 
+/// The input files of a feed's sources (prices, signals, context, a file-backed feature
+/// provider), as describe_inputs(config) lists them.
+std::vector<DataFileInfo> describe_inputs(const ColumnarFeedOptions& options);
+
+/// summary.json's provenance for a run without a config (a BacktestEngine over `feed`,
+/// after engine.run()): the feed's input files, rows read and assets, the time range, the
+/// engine's elapsed time and `strategy` (what traded, e.g. "MyStrategy (my_strategy.cpp)").
+/// Pass it to write_results so the files say the same as the CLI's.
+RunInfo describe_run(const ColumnarDataFeed& feed, const Results& results, std::string strategy);
+
 struct RunHooks;
 
 /// The signal-timing report for the signals (and features) of a config under its
@@ -75,7 +85,7 @@ struct RunHooks {
 struct BacktestRun {
   /// Equity curve, trades, fills, orders and metrics.
   Results results;
-  RunInfo info;  //!< everything but version and elapsed_seconds is filled
+  RunInfo info;  //!< all filled; elapsed_seconds is the engine's (the CLI adds its reading time)
 };
 
 /// Run the backtest a config describes. Throws SignalTimingViolation when the timing

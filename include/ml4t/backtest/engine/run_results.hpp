@@ -78,6 +78,7 @@ struct Results {
   /// Equity after the last bar.
   double final_equity = 0;
   uint64_t events = 0;  //!< market events processed
+  double elapsed_seconds = 0;  //!< wall-clock time of BacktestEngine::run()
 };
 
 }  // namespace ml4t::backtest

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ml4t/backtest/core/timestamp.hpp"
+#include "ml4t/backtest/core/version.hpp"
 #include "ml4t/backtest/results/results.hpp"
 
 namespace ml4t::backtest {
@@ -82,9 +83,12 @@ struct DataFileInfo {
   std::optional<Timestamp> modified;
 };
 
-/// What the run read and how it went, beyond Results.
+/// What the run read and how it went, beyond Results (summary.json's provenance; the
+/// same keys whoever ran it: the CLI, run_backtest, a BacktestEngine, Python).
 struct RunInfo {
   std::string config_json;  //!< the resolved config as a JSON object; empty = null
+  /// What traded: describe_strategy(config), or a Strategy's own description.
+  std::string strategy;
   /// Every input file.
   std::vector<DataFileInfo> files;
   uint64_t rows = 0;  //!< price bars read
@@ -93,8 +97,8 @@ struct RunInfo {
   /// First bar time.
   std::optional<Timestamp> first, last;  //!< time range of the bars
   /// ml4t-backtest version.
-  std::string version;
-  /// Wall-clock time of the run.
+  std::string version{ml4t::backtest::version()};
+  /// Wall-clock time of the run; 0 = the engine's own (Results::elapsed_seconds).
   double elapsed_seconds = 0;
   std::string title = "ml4t-backtest report";  //!< report heading (e.g. the config file)
 };
@@ -132,6 +136,9 @@ std::vector<std::filesystem::path> write_results(const Results& results, const s
 
 /// The summary.json document.
 std::string summary_json(const Results& results, const RunInfo& info);
+
+/// The run's wall-clock time: info.elapsed_seconds, or the engine's when that is 0.
+double elapsed_seconds(const Results& results, const RunInfo& info);
 
 /// Every file name write_results may produce (for overwrite and tests).
 const std::vector<std::string>& result_file_names();
