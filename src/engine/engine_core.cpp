@@ -152,6 +152,7 @@ Results EngineCore::run() {
     }
     last_ts = group.timestamp();
     process_group(group);
+    if (sink_ != nullptr) flush_orders(false);
     results_.events += group.size();
     if (progress_ && results_.events >= next_progress) {
       progress_(results_.events, now_);
@@ -169,8 +170,15 @@ Results EngineCore::run() {
   // Orders still working at the end stay "open" (or partially filled) in the records.
   results_.symbols = feed_.symbols().names();
   results_.final_equity = results_.equity_curve.empty() ? cash_ : results_.equity_curve.back().equity;
-  results_.metrics = compute_metrics(results_.equity_curve, results_.trades, results_.fills,
-                                     config_.execution.periods_per_year, config_.execution.initial_capital);
+  if (sink_ != nullptr) {
+    // Streamed: the rows went to the sink, which computes the metrics.
+    for (const EquityPoint& p : results_.equity_curve) sink_->equity(p);
+    results_.equity_curve.clear();
+    flush_orders(true);
+  } else {
+    results_.metrics = compute_metrics(results_.equity_curve, results_.trades, results_.fills,
+                                       config_.execution.periods_per_year, config_.execution.initial_capital);
+  }
   if (progress_) progress_(results_.events, now_);
   return std::move(results_);
 }
@@ -518,7 +526,7 @@ void EngineCore::execute(Order* order, size_t record, AssetId asset, double sign
     st.trade_slippage += opening_slippage;
   }
 
-  OrderRecord& rec = results_.orders[record];
+  OrderRecord& rec = order_record(record);
   rec.filled_quantity += qty_abs;
   rec.avg_fill_price =
       std::isnan(rec.avg_fill_price)
@@ -537,7 +545,11 @@ void EngineCore::execute(Order* order, size_t record, AssetId asset, double sign
   fill.price = price;
   fill.commission = commission;
   fill.slippage = slippage;
-  results_.fills.push_back(fill);
+  if (sink_ != nullptr) {
+    sink_->fill(fill);
+  } else {
+    results_.fills.push_back(fill);
+  }
   strategy_.on_fill(fill);
 }
 
@@ -568,7 +580,11 @@ void EngineCore::finish_trade(AssetId asset, ExitReason reason, bool open) {
   }
   t.pnl = gross - st.trade_commission;
   t.return_fraction = st.entry_notional > 0 ? t.pnl / st.entry_notional : 0.0;
-  results_.trades.push_back(t);
+  if (sink_ != nullptr) {
+    sink_->trade(t);
+  } else {
+    results_.trades.push_back(t);
+  }
   st.in_trade = false;
 }
 
@@ -639,7 +655,7 @@ void EngineCore::rule_exit(AssetId asset, ExitReason reason, double base_price, 
     }
   }
   const size_t record = new_record(asset, qty, OrderType::kStop, kMissing, level, kMissing, TimeInForce::kGtc);
-  results_.orders[record].reason = std::string(to_string(reason));
+  order_record(record).reason = std::string(to_string(reason));
   const double volume = group_.batch().volume()[st.row];
   const double price = slipped_price(base_price, sign, std::abs(qty), volume);
   Order tmp;  // a one-shot order, only for the commission rule
@@ -657,7 +673,7 @@ void EngineCore::close_all_at_end() {
       if (o.open && o.asset == a) close_order(o, OrderStatus::kCancelled, "cancelled: positions closed at the end");
     }
     const size_t record = new_record(a, qty, OrderType::kMarket, kMissing, kMissing, kMissing, TimeInForce::kGtc);
-    results_.orders[record].reason = std::string(to_string(ExitReason::kEndOfData));
+    order_record(record).reason = std::string(to_string(ExitReason::kEndOfData));
     const double volume = st.bar_seq == seq_ ? st.last_volume : kMissing;
     const double price = slipped_price(st.last_close, sign_of(qty), std::abs(qty), volume);
     Order tmp;
@@ -708,6 +724,11 @@ void EngineCore::record_equity() {
   previous_peak_ = peak_equity_;
   peak_equity_ = std::max(peak_equity_, p.equity);
   p.drawdown = p.equity / peak_equity_ - 1.0;
+  // Streamed: only the latest point stays (close_all_at_end may replace it).
+  if (sink_ != nullptr && !results_.equity_curve.empty()) {
+    sink_->equity(results_.equity_curve.back());
+    results_.equity_curve.clear();
+  }
   results_.equity_curve.push_back(p);
 }
 
@@ -736,7 +757,7 @@ double EngineCore::round_quantity(double quantity) const {
 size_t EngineCore::new_record(AssetId asset, double quantity, OrderType type, double limit, double stop, double trail,
                               TimeInForce tif) {
   OrderRecord rec;
-  rec.id = results_.orders.size() + 1;
+  rec.id = orders_flushed_ + results_.orders.size() + 1;
   rec.created = rec.updated = now_;
   rec.asset = asset;
   rec.side = quantity >= 0 ? Side::kBuy : Side::kSell;
@@ -749,11 +770,11 @@ size_t EngineCore::new_record(AssetId asset, double quantity, OrderType type, do
   rec.avg_fill_price = kMissing;
   rec.status = OrderStatus::kOpen;
   results_.orders.push_back(std::move(rec));
-  return results_.orders.size() - 1;
+  return orders_flushed_ + results_.orders.size() - 1;
 }
 
 uint64_t EngineCore::reject_new(size_t record, std::string reason) {
-  OrderRecord& rec = results_.orders[record];
+  OrderRecord& rec = order_record(record);
   rec.status = OrderStatus::kRejected;
   rec.reason = std::move(reason);
   return rec.id;
@@ -765,10 +786,25 @@ void EngineCore::close_order(Order& o, OrderStatus status, std::string reason) {
   AssetState& st = assets_[o.asset];
   st.pending_qty -= o.remaining;
   if (--st.open_orders == 0) st.pending_qty = 0;  // no floating-point residue
-  OrderRecord& rec = results_.orders[o.id - 1];
+  OrderRecord& rec = order_record(o.id - 1);
   rec.status = status;
   rec.reason = std::move(reason);
   rec.updated = now_;
+}
+
+void EngineCore::flush_orders(bool all) {
+  // Records leave in id order: the finished ones up to the oldest still working. Only
+  // once some have piled up, so a run with one long-working order checks one record.
+  auto& records = results_.orders;
+  if (!all && records.size() < 256) return;
+  size_t done = 0;
+  for (; done < records.size(); ++done) {
+    const OrderStatus s = records[done].status;
+    if (!all && (s == OrderStatus::kOpen || s == OrderStatus::kPartiallyFilled)) break;
+    sink_->order(records[done]);
+  }
+  records.erase(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(done));
+  orders_flushed_ += done;
 }
 
 std::string EngineCore::what_asset(AssetId asset) const {
@@ -870,7 +906,7 @@ uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, doub
   }
 
   Order o;
-  o.id = results_.orders[record].id;
+  o.id = order_record(record).id;
   o.asset = asset;
   o.type = type;
   o.tif = tif;

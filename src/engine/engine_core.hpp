@@ -17,6 +17,7 @@
 #include "ml4t/backtest/engine/backtest_engine.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
 #include "ml4t/backtest/engine/strategy.hpp"
+#include "ml4t/backtest/results/result_sink.hpp"
 #include "ml4t/backtest/results/results.hpp"
 
 namespace ml4t::backtest::detail {
@@ -28,6 +29,7 @@ class EngineCore {
 
   void set_progress_callback(BacktestEngine::ProgressCallback callback, uint64_t every_events);
   void set_cancel_flag(const std::atomic<bool>* flag) { cancel_flag_ = flag; }
+  void set_result_sink(ResultSink* sink) { sink_ = sink; }
   Results run();
 
   // --- Strategy-facing API (see strategy.hpp for the semantics) ---
@@ -113,6 +115,11 @@ class EngineCore {
   void record_equity();
   void close_all_at_end();
   std::string what_asset(AssetId asset) const;
+  /// The order record of global index `record` (its id - 1); with a sink, finished
+  /// records leave the front of results_.orders.
+  OrderRecord& order_record(size_t record) { return results_.orders[record - orders_flushed_]; }
+  /// Send finished order records (all of them: `all`) to the sink.
+  void flush_orders(bool all);
   double current_context(FieldId field) const;
 
   DataFeed& feed_;
@@ -140,6 +147,8 @@ class EngineCore {
   FieldId context_field_;
   bool ran_ = false;
   Results results_;
+  ResultSink* sink_ = nullptr;  //!< rows go here instead of results_ when set
+  size_t orders_flushed_ = 0;   //!< order records already handed to sink_
 };
 
 }  // namespace ml4t::backtest::detail
