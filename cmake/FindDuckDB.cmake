@@ -22,7 +22,16 @@ if(DuckDB_FOUND AND NOT TARGET DuckDB::duckdb)
     IMPORTED_LOCATION "${DUCKDB_LIBRARY}"
     INTERFACE_INCLUDE_DIRECTORIES "${DUCKDB_INCLUDE_DIR}")
   get_filename_component(DUCKDB_LIBRARY_DIR "${DUCKDB_LIBRARY}" DIRECTORY)
-  # Binaries find libduckdb.so without LD_LIBRARY_PATH.
+  # Built binaries find libduckdb.so without LD_LIBRARY_PATH.
   list(APPEND CMAKE_BUILD_RPATH "${DUCKDB_LIBRARY_DIR}")
-  list(APPEND CMAKE_INSTALL_RPATH "${DUCKDB_LIBRARY_DIR}")
+  # Installed ones: the pinned copy is installed beside our libraries (cmake/Ml4tInstall.cmake)
+  # and found there only; a DuckDB of the user's own stays where it is and is found there.
+  string(FIND "${DUCKDB_LIBRARY}" "${PROJECT_SOURCE_DIR}/.deps/" _ml4t_duckdb_in_deps)
+  if(_ml4t_duckdb_in_deps EQUAL 0)
+    set(ML4T_DUCKDB_PINNED ON)
+    set(ML4T_EXTERNAL_DUCKDB_RPATH "")
+  else()
+    set(ML4T_DUCKDB_PINNED OFF)
+    set(ML4T_EXTERNAL_DUCKDB_RPATH "${DUCKDB_LIBRARY_DIR}")
+  endif()
 endif()

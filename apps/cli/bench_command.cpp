@@ -5,8 +5,14 @@
 //   backtest  a full backtest from Parquet (signal_threshold, per-share commission,
 //             percentage slippage, stop loss) that trades all through the data
 //   memory    the same backtest over data already in memory (load not timed)
-// Each measurement runs in a child process (`bench-step`) so its peak RSS is its own;
-// the parent reads the child's one-line JSON report and its rusage.
+//   turnover  a high-turnover backtest from Parquet (millions of fills on minute data),
+//             engine only, results in memory
+//   run       the whole `ml4t-backtest run` process on the backtest workload, with the
+//             defaults a user gets: signal-timing validation on, every result file and
+//             the report written
+//   run-turnover  the same whole process on the high-turnover workload
+// Each measurement runs in a child process (`bench-step`, or `run` itself) so its peak
+// RSS is its own; the parent reads the child's one-line JSON report and its rusage.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -15,9 +21,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,9 +61,9 @@ struct DatasetSpec {
 
 const std::vector<DatasetSpec>& standard_datasets() {
   static const std::vector<DatasetSpec> specs = {
-      {"minute", 250, 252, BarFrequency::kMinute},   // 24,570,000 bars
-      {"daily", 500, 2520, BarFrequency::kDaily},    // 1,260,000 bars
-      {"small", 20, 5, BarFrequency::kMinute},       // 39,000 bars: a quick check
+      {"minute", 250, 252, BarFrequency::kMinute},  // 24,570,000 bars
+      {"daily", 500, 2520, BarFrequency::kDaily},   // 1,260,000 bars
+      {"small", 20, 5, BarFrequency::kMinute},      // 39,000 bars: a quick check
   };
   return specs;
 }
@@ -131,15 +137,61 @@ StrategySpec bench_strategy(BarFrequency frequency) {
   return spec;
 }
 
+// The high-turnover workload, as a user tuning for activity would write it: enter at 0.7,
+// exit at 0.3, 0.2% of equity per entry, 5 bp slippage, per-share commission and a 2%
+// stop loss. On the minute dataset it makes millions of fills.
+StrategySpec turnover_strategy() {
+  StrategySpec spec;
+  spec.type = "signal_threshold";
+  spec.signal = "ml_pred";
+  spec.entry = 0.7;
+  spec.exit = 0.3;
+  spec.size_pct = 0.002;
+  return spec;
+}
+
+EngineConfig turnover_engine_config() {
+  EngineConfig config = bench_engine_config();
+  config.execution.slippage = {SlippageType::kPercentage, 0.0005};
+  return config;
+}
+
+bool is_whole_run(const std::string& step) { return step == "run" || step == "run-turnover"; }
+
+// The config `run` gets for a whole-process step: the step's workload, and nothing else
+// set, so validation, outputs and the report are the defaults. Written with fmt: the
+// values are numbers and the dataset's own absolute paths, quoted for YAML.
+fs::path write_run_config(const fs::path& dir, const DatasetSpec& dataset, const std::string& step) {
+  const bool turnover = step == "run-turnover";
+  const StrategySpec spec = turnover ? turnover_strategy() : bench_strategy(dataset.frequency);
+  const EngineConfig engine = turnover ? turnover_engine_config() : bench_engine_config();
+  const fs::path absolute = fs::absolute(dir);
+  auto quoted = [](const fs::path& p) { return YAML::Dump(YAML::Node(p.string())); };
+  const std::string text = fmt::format(
+      "# written by ml4t-backtest bench for the {} step on {}\n"
+      "data_sources:\n  prices: {}\n  signals: {{path: {}, columns: [ml_pred, confidence]}}\n"
+      "signal_timing: {{mode: next_bar}}\n"
+      "execution:\n  initial_capital: {}\n  commission: {{type: per_share, rate: {}, minimum: {}}}\n"
+      "  slippage: {{type: percentage, rate: {}}}\n"
+      "risk_rules: {{stop_loss: {}}}\n"
+      "strategy: {{type: signal_threshold, signal: ml_pred, entry: {}, exit: {}, size_pct: {}}}\n",
+      step, dataset.name, quoted(absolute / "prices.parquet"), quoted(absolute / "signals.parquet"),
+      engine.execution.initial_capital, engine.execution.commission.rate, engine.execution.commission.minimum,
+      engine.execution.slippage.rate, engine.risk_rules.stop_loss, spec.entry, spec.exit, spec.size_pct);
+  const fs::path path = dir / fmt::format("bench-{}.yaml", step);
+  std::ofstream(path) << text;
+  return path;
+}
+
 // ---- the child side: one measurement, one JSON line on stdout
 
 void run_step(const std::string& step, const fs::path& dir, const DatasetSpec& dataset) {
   std::map<std::string, double> report;
   const auto started = Clock::now();
   if (step == "scan") {
-    const auto result = bare_scan({{(dir / "prices.parquet").string(),
-                                    {"timestamp", "asset_id", "open", "high", "low", "close", "volume"}},
-                                   {(dir / "signals.parquet").string(), {"timestamp", "asset_id", "ml_pred", "confidence"}}});
+    const auto result = bare_scan(
+        {{(dir / "prices.parquet").string(), {"timestamp", "asset_id", "open", "high", "low", "close", "volume"}},
+         {(dir / "signals.parquet").string(), {"timestamp", "asset_id", "ml_pred", "confidence"}}});
     report["events"] = static_cast<double>(result.rows);
     report["checksum"] = result.checksum;
   } else if (step == "feed") {
@@ -175,7 +227,7 @@ void run_step(const std::string& step, const fs::path& dir, const DatasetSpec& d
     const auto again = Clock::now();
     { ColumnarDataFeed second(feed_options(dir)); }
     report["construct_again_ms"] = seconds_since(again) * 1e3;
-  } else if (step == "backtest" || step == "memory") {
+  } else if (step == "backtest" || step == "memory" || step == "turnover") {
     ColumnarDataFeed file_feed(feed_options(dir));
     std::unique_ptr<InMemoryDataFeed> memory_feed;
     DataFeed* feed = &file_feed;
@@ -185,10 +237,12 @@ void run_step(const std::string& step, const fs::path& dir, const DatasetSpec& d
       report["load_seconds"] = seconds_since(load);
       feed = memory_feed.get();
     }
-    auto strategy = make_builtin_strategy(bench_strategy(dataset.frequency), feed->schema());
+    const bool turnover = step == "turnover";
+    auto strategy =
+        make_builtin_strategy(turnover ? turnover_strategy() : bench_strategy(dataset.frequency), feed->schema());
     const double cpu_started = thread_cpu_seconds();
     const auto run_started = Clock::now();
-    BacktestEngine engine(*feed, *strategy, bench_engine_config());
+    BacktestEngine engine(*feed, *strategy, turnover ? turnover_engine_config() : bench_engine_config());
     const Results results = engine.run();
     report["run_seconds"] = seconds_since(run_started);
     // The engine runs on this thread: its CPU time is the run's cost without the time
@@ -210,12 +264,13 @@ void run_step(const std::string& step, const fs::path& dir, const DatasetSpec& d
       report["min_equity"] = min_equity;
     }
   } else {
-    throw ConfigError(fmt::format("unknown bench step \"{}\"; use scan, feed, backtest or memory", step));
+    throw ConfigError(fmt::format("unknown bench step \"{}\"; use scan, feed, backtest, memory or turnover", step));
   }
   // The feed step timed its iteration before building a second feed; memory times the run only.
   if (!report.count("seconds")) report["seconds"] = step == "memory" ? report["run_seconds"] : seconds_since(started);
   std::string line = "{";
-  for (const auto& [key, value] : report) line += fmt::format("{}\"{}\": {:.17g}", line.size() > 1 ? ", " : "", key, value);
+  for (const auto& [key, value] : report)
+    line += fmt::format("{}\"{}\": {:.17g}", line.size() > 1 ? ", " : "", key, value);
   fmt::print("{}}}\n", line);
 }
 
@@ -227,41 +282,82 @@ struct Measurement {
   double cpu_seconds = 0;  //!< user + system time of the child, all its threads
 };
 
-Measurement measure_in_child(const std::string& step, const fs::path& dir, const std::string& dataset) {
+// Runs `args` (argv[0] is this executable) in a child with stdout on a pipe; returns what
+// it printed, its rusage and its wall time. `what` names the step in errors.
+struct ChildRun {
+  std::string out;
+  rusage usage{};
+  double wall_seconds = 0;
+};
+
+ChildRun run_child(const std::vector<std::string>& args, const std::string& what, const std::string& retry) {
   int out[2];
   if (pipe(out) != 0) throw Error("bench: cannot create a pipe");
+  const auto started = Clock::now();
   const pid_t pid = fork();
   if (pid < 0) throw Error("bench: cannot fork");
   if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
-    const std::string dir_arg = dir.string();
-    execl("/proc/self/exe", "ml4t-backtest", "bench-step", "--step", step.c_str(), "--data", dir_arg.c_str(),
-          "--dataset", dataset.c_str(), static_cast<char*>(nullptr));
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
     _exit(127);
   }
   close(out[1]);
-  std::string text;
+  ChildRun run;
   char buffer[4096];
   ssize_t n;
-  while ((n = read(out[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+  while ((n = read(out[0], buffer, sizeof buffer)) > 0) run.out.append(buffer, static_cast<size_t>(n));
   close(out[0]);
   int status = 0;
-  rusage usage{};
-  wait4(pid, &status, 0, &usage);
+  wait4(pid, &status, 0, &run.usage);
+  run.wall_seconds = seconds_since(started);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw Error(fmt::format("bench: step {} on {} failed (exit status {}); run `ml4t-backtest bench-step --step {} "
-                            "--data {} --dataset {}` to see why",
-                            step, dir.string(), WIFEXITED(status) ? WEXITSTATUS(status) : -1, step, dir.string(),
-                            dataset));
+    throw Error(fmt::format("bench: {} failed (exit status {}); run `{}` to see why", what,
+                            WIFEXITED(status) ? WEXITSTATUS(status) : -1, retry));
   }
+  return run;
+}
+
+// The whole `run` process: wall time measured here, events and final equity from its
+// summary.json, fills counted in its fills file.
+std::map<std::string, double> measure_whole_run(const ChildRun& child, const fs::path& out_dir) {
+  std::map<std::string, double> values;
+  values["seconds"] = child.wall_seconds;
+  const YAML::Node summary = YAML::LoadFile((out_dir / "summary.json").string());
+  values["events"] = summary["events"].as<double>();
+  values["final_equity"] = summary["final_equity"].as<double>();
+  values["engine_seconds"] = summary["elapsed_seconds"].as<double>();
+  values["fills"] = static_cast<double>(bare_scan({{(out_dir / "fills.parquet").string(), {"timestamp"}}}).rows);
+  return values;
+}
+
+Measurement measure_in_child(const std::string& step, const fs::path& dir, const DatasetSpec& dataset) {
   Measurement m;
-  const YAML::Node node = YAML::Load(text);
-  for (const auto& kv : node) m.values[kv.first.as<std::string>()] = kv.second.as<double>();
-  m.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  ChildRun child;
+  if (is_whole_run(step)) {
+    const fs::path config = write_run_config(dir, dataset, step);
+    const fs::path out_dir = dir / fmt::format("out-{}", step);
+    const std::vector<std::string> args = {"ml4t-backtest",  "run",         config.string(), "--out",
+                                           out_dir.string(), "--overwrite", "--quiet"};
+    child = run_child(args, fmt::format("step {} on {}", step, dir.string()),
+                      fmt::format("ml4t-backtest run {} --out {} --overwrite", config.string(), out_dir.string()));
+    m.values = measure_whole_run(child, out_dir);
+  } else {
+    const std::vector<std::string> args = {"ml4t-backtest", "bench-step", "--step",    step,
+                                           "--data",        dir.string(), "--dataset", dataset.name};
+    child = run_child(
+        args, fmt::format("step {} on {}", step, dir.string()),
+        fmt::format("ml4t-backtest bench-step --step {} --data {} --dataset {}", step, dir.string(), dataset.name));
+    const YAML::Node node = YAML::Load(child.out);
+    for (const auto& kv : node) m.values[kv.first.as<std::string>()] = kv.second.as<double>();
+  }
+  m.peak_rss_mb = static_cast<double>(child.usage.ru_maxrss) / 1024.0;
   auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
-  m.cpu_seconds = tv(usage.ru_utime) + tv(usage.ru_stime);
+  m.cpu_seconds = tv(child.usage.ru_utime) + tv(child.usage.ru_stime);
   return m;
 }
 
@@ -273,7 +369,7 @@ double median(std::vector<double> v) {
 
 struct Args {
   std::vector<std::string> datasets = {"minute", "daily"};
-  std::vector<std::string> steps = {"scan", "feed", "backtest", "memory"};
+  std::vector<std::string> steps = {"scan", "feed", "backtest", "memory", "turnover", "run", "run-turnover"};
   std::string cache_dir = ".cache/bench-data";
   std::string json_path = "out/bench.json";
   int runs = 3;
@@ -290,14 +386,15 @@ void run_bench(const Args& args) {
   double load_before[3] = {0, 0, 0};
   if (getloadavg(load_before, 3) != 3) load_before[0] = -1;
   for (const auto& name : args.datasets) {
-    const fs::path dir = ensure_dataset(args.cache_dir, find_dataset(name));
+    const DatasetSpec& spec = find_dataset(name);
+    const fs::path dir = ensure_dataset(args.cache_dir, spec);
     for (const auto& step : args.steps) {
       std::vector<double> seconds, rss;
       std::map<std::string, std::vector<double>> extras;
       double events = 0;
       for (int run = 0; run < args.runs; ++run) {
         fmt::print(stderr, "bench: {} {} run {}/{}\n", name, step, run + 1, args.runs);
-        const Measurement m = measure_in_child(step, dir, name);
+        const Measurement m = measure_in_child(step, dir, spec);
         seconds.push_back(m.values.at("seconds"));
         rss.push_back(m.peak_rss_mb);
         extras["process_cpu_seconds"].push_back(m.cpu_seconds);
@@ -322,32 +419,49 @@ void run_bench(const Args& args) {
   // the scan's (the (c)/(a) and (b)/(a) ratios).
   // "CPU s" is the whole child process's user + system time (all threads, start-up and,
   // for memory, the untimed load included): the work done, whatever the machine's load.
-  fmt::print("{:<8} {:<9} {:>12} {:>9} {:>12} {:>10} {:>9} {:>9} {:>9} {:>8}\n", "dataset", "step", "events",
+  fmt::print("{:<8} {:<12} {:>12} {:>9} {:>12} {:>10} {:>9} {:>9} {:>9} {:>8}\n", "dataset", "step", "events",
              "seconds", "events/s", "peak RSS", "time/scan", "rate/scan", "fills", "CPU s");
   for (const auto& r : rows) {
     const Row* scan = scan_of(r.dataset);
     const auto fills = r.extra.find("fills");
-    fmt::print("{:<8} {:<9} {:>12.0f} {:>9.3f} {:>12.0f} {:>7.0f} MB {:>9} {:>9} {:>9} {:>8.2f}\n", r.dataset, r.step,
+    fmt::print("{:<8} {:<12} {:>12.0f} {:>9.3f} {:>12.0f} {:>7.0f} MB {:>9} {:>9} {:>9} {:>8.2f}\n", r.dataset, r.step,
                r.events, r.seconds, rate(r), r.rss_mb, scan ? fmt::format("{:.2f}x", r.seconds / scan->seconds) : "-",
                scan ? fmt::format("{:.2f}x", rate(r) / rate(*scan)) : "-",
                fills != r.extra.end() ? fmt::format("{:.0f}", fills->second) : "-", r.extra.at("process_cpu_seconds"));
     if (r.extra.count("construct_ms")) {
-      fmt::print("{:<19}feed construction {:.2f} ms (first in the process, DuckDB start included), {:.2f} ms "
-                 "(a second feed); first event {:.1f} ms after construction began\n",
-                 "", r.extra.at("construct_ms"), r.extra.at("construct_again_ms"), r.extra.at("first_event_ms"));
+      fmt::print(
+          "{:<19}feed construction {:.2f} ms (first in the process, DuckDB start included), {:.2f} ms "
+          "(a second feed); first event {:.1f} ms after construction began\n",
+          "", r.extra.at("construct_ms"), r.extra.at("construct_again_ms"), r.extra.at("first_event_ms"));
     }
     if (r.step == "backtest" && r.extra.count("final_equity")) {
       const StrategySpec spec = bench_strategy(find_dataset(r.dataset).frequency);
-      fmt::print("{:<19}signal_threshold entry {} / exit {}, {}% of equity per entry: final equity {:.0f} (lowest "
-                 "{:.0f}), {:.0f} of the fills in the second half of the period\n",
-                 "", spec.entry, spec.exit, spec.size_pct * 100, r.extra.at("final_equity"),
-                 r.extra.count("min_equity") ? r.extra.at("min_equity") : 0.0,
-                 r.extra.count("fills_second_half") ? r.extra.at("fills_second_half") : 0.0);
+      fmt::print(
+          "{:<19}signal_threshold entry {} / exit {}, {}% of equity per entry: final equity {:.0f} (lowest "
+          "{:.0f}), {:.0f} of the fills in the second half of the period\n",
+          "", spec.entry, spec.exit, spec.size_pct * 100, r.extra.at("final_equity"),
+          r.extra.count("min_equity") ? r.extra.at("min_equity") : 0.0,
+          r.extra.count("fills_second_half") ? r.extra.at("fills_second_half") : 0.0);
+    }
+    if (r.step == "turnover" || r.step == "run-turnover") {
+      const StrategySpec spec = turnover_strategy();
+      fmt::print(
+          "{:<19}signal_threshold entry {} / exit {}, {}% of equity per entry, 5 bp slippage: final equity "
+          "{:.0f}\n",
+          "", spec.entry, spec.exit, spec.size_pct * 100, r.extra.at("final_equity"));
+    }
+    if (is_whole_run(r.step)) {
+      fmt::print(
+          "{:<19}the whole `ml4t-backtest run` process with default settings (validation on, every result "
+          "file and the report written); {:.3f} s of it before writing the results (validation, reading, the "
+          "backtest)\n",
+          "", r.extra.at("engine_seconds"));
     }
     if (r.extra.count("load_seconds")) {
-      fmt::print("{:<19}loading into memory took {:.3f} s (not timed); the run's CPU time {:.3f} s = {:.0f} "
-                 "events/s\n",
-                 "", r.extra.at("load_seconds"), r.extra.at("run_cpu_seconds"), r.events / r.extra.at("run_cpu_seconds"));
+      fmt::print(
+          "{:<19}loading into memory took {:.3f} s (not timed); the run's CPU time {:.3f} s = {:.0f} "
+          "events/s\n",
+          "", r.extra.at("load_seconds"), r.extra.at("run_cpu_seconds"), r.events / r.extra.at("run_cpu_seconds"));
     }
   }
   fmt::print("load average: {:.2f} before, {:.2f} after ({} cores); medians of {} runs\n", load_before[0],
@@ -355,17 +469,19 @@ void run_bench(const Args& args) {
   // JSON report for tooling (written with fmt: numbers and fixed ASCII keys only).
   fs::path json_path(args.json_path);
   if (json_path.has_parent_path()) fs::create_directories(json_path.parent_path());
-  std::string json = fmt::format("{{\n  \"runs\": {},\n  \"cores\": {},\n  \"load_average_before\": {:.2f},\n"
-                                 "  \"load_average_after\": {:.2f},\n  \"results\": [\n",
-                                 args.runs, sysconf(_SC_NPROCESSORS_ONLN), load_before[0], load_after[0]);
+  std::string json = fmt::format(
+      "{{\n  \"runs\": {},\n  \"cores\": {},\n  \"load_average_before\": {:.2f},\n"
+      "  \"load_average_after\": {:.2f},\n  \"results\": [\n",
+      args.runs, sysconf(_SC_NPROCESSORS_ONLN), load_before[0], load_after[0]);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     const Row* scan = scan_of(r.dataset);
-    json += fmt::format("    {{\"dataset\": \"{}\", \"step\": \"{}\", \"events\": {:.0f}, \"seconds\": {:.9g}, "
-                        "\"events_per_second\": {:.0f}, \"peak_rss_mb\": {:.1f}, \"ratio_to_scan\": {:.6g}, "
-                        "\"rate_ratio_to_scan\": {:.6g}",
-                        r.dataset, r.step, r.events, r.seconds, rate(r), r.rss_mb,
-                        scan ? r.seconds / scan->seconds : 0.0, scan ? rate(r) / rate(*scan) : 0.0);
+    json += fmt::format(
+        "    {{\"dataset\": \"{}\", \"step\": \"{}\", \"events\": {:.0f}, \"seconds\": {:.9g}, "
+        "\"events_per_second\": {:.0f}, \"peak_rss_mb\": {:.1f}, \"ratio_to_scan\": {:.6g}, "
+        "\"rate_ratio_to_scan\": {:.6g}",
+        r.dataset, r.step, r.events, r.seconds, rate(r), r.rss_mb, scan ? r.seconds / scan->seconds : 0.0,
+        scan ? rate(r) / rate(*scan) : 0.0);
     for (const auto& [k, v] : r.extra) {
       if (k != "events" && k != "seconds") json += fmt::format(", \"{}\": {:.6g}", k, v);
     }
@@ -394,22 +510,28 @@ std::vector<std::string> split_list(const std::string& text) {
 void register_bench(CLI::App& app) {
   auto args = std::make_shared<Args>();
   auto datasets = std::make_shared<std::string>("minute,daily");
-  auto steps = std::make_shared<std::string>("scan,feed,backtest,memory");
-  auto* cmd = app.add_subcommand("bench", "Measure events/s, wall time and peak RSS of a bare DuckDB scan, the feed, "
-                                          "a backtest from Parquet and one in memory, on generated datasets");
+  auto steps = std::make_shared<std::string>("scan,feed,backtest,memory,turnover,run,run-turnover");
+  auto* cmd = app.add_subcommand(
+      "bench",
+      "Measure events/s, wall time and peak RSS of a bare DuckDB scan, the feed, "
+      "a backtest from Parquet and one in memory, a high-turnover backtest, and whole `run` processes at default "
+      "settings, on generated datasets");
   cmd->add_option("--datasets", *datasets, "Comma-separated: minute (24.57M bars), daily (1.26M), small (39k)")
       ->capture_default_str();
-  cmd->add_option("--steps", *steps, "Comma-separated: scan, feed, backtest, memory")->capture_default_str();
+  cmd->add_option("--steps", *steps, "Comma-separated: scan, feed, backtest, memory, turnover, run, run-turnover")
+      ->capture_default_str();
   cmd->add_option("--runs", args->runs, "Runs per measurement (the median is reported)")
-      ->capture_default_str()->check(CLI::Range(1, 100));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--cache-dir", args->cache_dir, "Where generated datasets are kept")->capture_default_str();
   cmd->add_option("--json", args->json_path, "Where to write the JSON report")->capture_default_str();
   cmd->callback([args, datasets, steps] {
     args->datasets = split_list(*datasets);
     args->steps = split_list(*steps);
     for (const auto& s : args->steps) {
-      if (s != "scan" && s != "feed" && s != "backtest" && s != "memory") {
-        throw ConfigError(fmt::format("--steps: unknown step \"{}\"; use scan, feed, backtest, memory", s));
+      if (s != "scan" && s != "feed" && s != "backtest" && s != "memory" && s != "turnover" && !is_whole_run(s)) {
+        throw ConfigError(fmt::format(
+            "--steps: unknown step \"{}\"; use scan, feed, backtest, memory, turnover, run, run-turnover", s));
       }
     }
     for (const auto& d : args->datasets) find_dataset(d);
@@ -421,7 +543,7 @@ void register_bench(CLI::App& app) {
   auto dataset = std::make_shared<std::string>();
   auto* child = app.add_subcommand("bench-step", "One benchmark measurement (used by `bench`; prints one JSON line)");
   child->group("");  // hidden from --help
-  child->add_option("--step", *step, "scan, feed, backtest or memory")->required();
+  child->add_option("--step", *step, "scan, feed, backtest, memory or turnover")->required();
   child->add_option("--data", *data, "Dataset folder")->required();
   child->add_option("--dataset", *dataset,
                     "Which standard dataset the folder holds (minute, daily or small; it sets the backtest's "
@@ -433,9 +555,10 @@ void register_bench(CLI::App& app) {
     try {
       spec = &find_dataset(name);
     } catch (const ConfigError&) {  // find_dataset knows the names; say where this one came from
-      throw ConfigError(fmt::format("bench-step: the folder name \"{}\" of --data {} is not a benchmark dataset; "
-                                    "pass --dataset minute, daily or small",
-                                    name, *data));
+      throw ConfigError(
+          fmt::format("bench-step: the folder name \"{}\" of --data {} is not a benchmark dataset; "
+                      "pass --dataset minute, daily or small",
+                      name, *data));
     }
     run_step(*step, *data, *spec);
   });

@@ -17,6 +17,11 @@ int main(int argc, char** argv) {
   CLI::App app{"ml4t-backtest: event-driven backtests of ML-driven trading strategies"};
   app.set_version_flag("--version", fmt::format("ml4t-backtest {}", ML4T_VERSION));
   app.require_subcommand(1);
+  // Usage errors look like every other error: one `error:` line, then where help is.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("error: {}\nrun 'ml4t-backtest --help' (or 'ml4t-backtest <command> --help') for usage\n",
+                       e.what());
+  });
   cli::register_generate(app);
   cli::register_optimize(app);
   cli::register_inspect(app);

@@ -196,9 +196,13 @@ void register_run(CLI::App& app) {
       bar.emplace(count_price_rows(config));
       hooks.progress = [&bar](uint64_t events, Timestamp now) { bar->update(events, now); };
     }
-    hooks.on_timing_report = [&args](const TimingReport& report) {
+    hooks.on_timing_report = [&args, &bar](const TimingReport& report) {
       if (args->quiet || report.violations.empty()) return;
-      fmt::print(stderr, "warning: signal timing report: {} problem(s); first: {}\n", report.violations.size(),
+      if (bar) {  // the report comes at the end of the run: end the progress line first
+        bar->finish();
+        bar.reset();
+      }
+      fmt::print(stderr, "warning: signal timing report: {} problem(s); first: {}\n", report.total,
                  report.violations.front().message);
     };
     g_cancel.store(false);

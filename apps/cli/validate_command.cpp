@@ -45,17 +45,16 @@ void register_validate(CLI::App& app) {
       fmt::print("no problems\n");
       return;
     }
-    fmt::print("{} problem(s)\n", report.violations.size());
+    fmt::print("{} problem(s)\n", report.total);
     constexpr size_t kShown = 10;
-    for (size_t i = 0; i < std::min(kShown, report.violations.size()); ++i) {
-      fmt::print("  {}\n", report.violations[i].message);
-    }
-    if (report.violations.size() > kShown) fmt::print("  ... and {} more\n", report.violations.size() - kShown);
+    const size_t shown = std::min(kShown, report.violations.size());
+    for (size_t i = 0; i < shown; ++i) fmt::print("  {}\n", report.violations[i].message);
+    if (report.total > shown) fmt::print("  ... and {} more\n", report.total - shown);
     if (config.signal_timing.fail_on_violation) {
       throw SignalTimingViolation(fmt::format(
           "{} signal timing problem(s) in {} (signal_timing.fail_on_violation is true); first: {}; fix the signal "
           "timestamps or set signal_timing.fail_on_violation: false",
-          report.violations.size(), args->config, report.violations.front().message));
+          report.total, args->config, report.violations.front().message));
     }
   });
 }

@@ -121,7 +121,7 @@ void bind_sources(py::module_& m) {
                          "names of its timestamp/asset/value columns.")
       .def(py::init([](std::vector<std::string> paths, std::string format, std::string timestamp_column,
                        std::string asset_column, std::vector<std::string> columns,
-                       std::map<std::string, std::string> rename) {
+                       std::map<std::string, std::string> rename, std::string timestamp_format) {
              DataSource s;
              s.paths = std::move(paths);
              s.format = std::move(format);
@@ -129,17 +129,21 @@ void bind_sources(py::module_& m) {
              s.asset_column = std::move(asset_column);
              s.columns = std::move(columns);
              s.rename = std::move(rename);
+             s.timestamp_format = std::move(timestamp_format);
              return s;
            }),
            py::arg("paths"), py::arg("format") = "", py::arg("timestamp_column") = "timestamp",
            py::arg("asset_column") = "asset_id", py::arg("columns") = std::vector<std::string>{},
-           py::arg("rename") = std::map<std::string, std::string>{})
+           py::arg("rename") = std::map<std::string, std::string>{}, py::arg("timestamp_format") = "")
       .def_readwrite("paths", &DataSource::paths)
       .def_readwrite("format", &DataSource::format)
       .def_readwrite("timestamp_column", &DataSource::timestamp_column)
       .def_readwrite("asset_column", &DataSource::asset_column)
       .def_readwrite("columns", &DataSource::columns)
       .def_readwrite("rename", &DataSource::rename)
+      .def_readwrite("timestamp_format", &DataSource::timestamp_format,
+                     "CSV only: strptime format of the timestamp column, e.g. \"%d/%m/%Y\"; empty = detected "
+                     "(day/month-ambiguous dates are refused until it is given)")
       .def("__repr__", [](const DataSource& s) {
         return "DataSource(paths=" + py::repr(py::cast(s.paths)).cast<std::string>() + ")";
       });

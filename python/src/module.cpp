@@ -9,6 +9,7 @@
 #include "common.hpp"
 #include "exclusive_use.hpp"
 #include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/core/version.hpp"
 
 namespace ml4t::backtest::python {
 
@@ -413,6 +414,7 @@ void bind_exceptions(py::module_& m) {
 
 void init_module(py::module_& m) {
   m.doc() = "C++ core of ml4t.backtest (import the package ml4t.backtest, not this module).";
+  m.attr("__version__") = std::string(version());
   bind_exceptions(m);
   m.def("to_timestamp_ns", [](py::handle v) { return from_py_time(v).nanos(); }, py::arg("value"),
         "A datetime, pandas.Timestamp, ISO-8601 string or int as int nanoseconds since the epoch (naive = UTC).");

@@ -10,6 +10,7 @@ import threading
 import pytest
 
 import ml4t.backtest as bt
+from ml4t.backtest import _ml4t
 from conftest import price_frame, write_frame
 
 
@@ -133,3 +134,19 @@ def test_order_for_unknown_symbol_is_rejected_naming_it(prices_path, call):
     assert orders["reason"].iloc[0] == (f'unknown symbol "{symbol}": the feed has no asset of that name (2 assets so '
                                         f'far); check the spelling and the universe filter')
     assert "4294967295" not in str(orders.iloc[0].to_dict())
+
+
+def test_day_month_ambiguous_csv_needs_timestamp_format(tmp_path):
+    # Through DataSource: refused without a format; with "%d/%m/%Y" the first bar is
+    # 1 December 2021, not 12 January. Our own case uses three bars of one asset.
+    path = tmp_path / "dm.csv"
+    path.write_text("timestamp,asset_id,open,high,low,close,volume\n"
+                    "01/12/2021,AAA,10,11,9,10.5,100\n02/12/2021,AAA,10,11,9,10.6,100\n"
+                    "03/12/2021,AAA,10,11,9,10.7,100\n")
+    with pytest.raises(bt.DataError, match=r'holds dates like "01/12/2021", which read both day-first'):
+        list(bt.ColumnarDataFeed(_ml4t.DataSource([str(path)])))
+    source = _ml4t.DataSource([str(path)], timestamp_format="%d/%m/%Y")
+    assert source.timestamp_format == "%d/%m/%Y"
+    events = list(bt.ColumnarDataFeed(source))
+    assert [(e.timestamp.year, e.timestamp.month, e.timestamp.day) for e in events] == [
+        (2021, 12, 1), (2021, 12, 2), (2021, 12, 3)]

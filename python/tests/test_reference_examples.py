@@ -160,14 +160,19 @@ def test_signal_validation_example(tmp_path, prices_path):
     events = list(feed)
     assert [e.signals.get("ml_pred") for e in events[:3]] == [None, None, 0.6]  # Jan 3 stamp -> Jan 4 bar
 
-    # A signal stamped between two bars (Jan 3 12:00) is a violation: fail fast.
+    # A signal stamped between two bars (Jan 3 12:00) is a violation: fail fast. The check
+    # runs in the feed's merge, so the error comes when the stream reaches the stamp:
+    # the Jan 2 and Jan 3 bars are served, the Jan 4 bar it would attach to is not.
     bad = pd.DataFrame({"timestamp": [day(3) + pd.Timedelta(hours=12)], "asset_id": ["AAPL"], "ml_pred": [0.6]})
     write_frame(bad, tmp_path / "bad.parquet")
     feed = PolarsDataFeed(price_path=Path("prices.parquet"), signals_path=Path("bad.parquet"), asset_id="AAPL",
                           validate_signal_timing=True, signal_timing_mode=SignalTimingMode.NEXT_BAR,
                           fail_on_timing_violation=True)
+    served = []
     with pytest.raises(SignalTimingViolation, match="AAPL"):
-        feed.get_next_event()
+        for event in feed:
+            served.append(event.timestamp.day)
+    assert served == [2, 3]
 
 
 # --- PrecomputedFeatureProvider ------------------------------------------------------------

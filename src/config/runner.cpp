@@ -36,7 +36,7 @@ SignalTiming to_timing(const SignalTimingConfig& st) {
   SignalTiming t;
   t.mode = parse_signal_timing_mode(st.mode);
   t.lag = st.lag;
-  t.validate = false;  // run_backtest runs the report itself, to print it
+  t.validate = false;  // switched on by run_backtest/check_config, which collect the report
   t.fail_on_violation = st.fail_on_violation;
   return t;
 }
@@ -152,25 +152,69 @@ std::vector<DataFileInfo> describe_inputs(const BacktestConfig& config) {
   return out;
 }
 
-TimingReport signal_timing_report(const BacktestConfig& config) {
-  TimingReport report;
-  const DataSource prices = to_data_source(config.data_sources.prices);
-  const SignalTiming timing = to_timing(config.signal_timing);
-  auto merge = [&](const SourceConfig& src) {
-    const TimingReport part =
-        validate_signal_timing(to_data_source(src), prices, timing, false, config.universe.assets);
+namespace {
+
+bool checks_timing(const BacktestConfig& config) {
+  return config.signal_timing.validate && (config.data_sources.signals || config.features);
+}
+
+// The feed options with the timing check on: its reports (signals, then a feature file)
+// are merged into `report`.
+ColumnarFeedOptions checked_feed_options(const BacktestConfig& config, TimingReport& report) {
+  ColumnarFeedOptions o = to_feed_options(config);
+  o.timing.validate = true;
+  o.on_timing_report = [&report](const TimingReport& part) {
     report.is_valid = report.is_valid && part.is_valid;
+    report.total += part.total;
     report.violations.insert(report.violations.end(), part.violations.begin(), part.violations.end());
   };
-  if (config.data_sources.signals) merge(*config.data_sources.signals);
-  if (config.features) merge(config.features->source);
+  return o;
+}
+
+// Read a feed to its end without a strategy (what the timing check needs), with the
+// hooks' progress and cancellation.
+void stream_to_end(DataFeed& feed, const RunHooks& hooks) {
+  const uint64_t every = std::max<uint64_t>(hooks.progress_every, 1);
+  uint64_t events = 0, next_progress = every;
+  Timestamp now = Timestamp::min();
+  for (TimestampGroup group = feed.next_group(); group.valid(); group = feed.next_group()) {
+    if (hooks.cancel != nullptr && hooks.cancel->load(std::memory_order_relaxed)) {
+      throw Interrupted(fmt::format("validation interrupted at {} after {} events", group.timestamp().to_string(),
+                                    events));
+    }
+    events += group.size();
+    now = group.timestamp();
+    if (hooks.progress && events >= next_progress) {
+      hooks.progress(events, now);
+      next_progress = events + every;
+    }
+  }
+  if (hooks.progress && events > 0) hooks.progress(events, now);
+}
+
+}  // namespace
+
+TimingReport signal_timing_report(const BacktestConfig& config, const RunHooks& hooks) {
+  TimingReport report;
+  if (!config.data_sources.signals && !config.features) return report;
+  ColumnarFeedOptions o = checked_feed_options(config, report);
+  o.timing.fail_on_violation = false;  // a report, never an error
+  ColumnarDataFeed feed(std::move(o));
+  stream_to_end(feed, hooks);
   return report;
 }
 
-ConfigCheck check_config(const BacktestConfig& config) {
+TimingReport signal_timing_report(const BacktestConfig& config) { return signal_timing_report(config, RunHooks{}); }
+
+ConfigCheck check_config(const BacktestConfig& config) { return check_config(config, RunHooks{}); }
+
+ConfigCheck check_config(const BacktestConfig& config, const RunHooks& hooks) {
   ConfigCheck check;
   check.files = describe_inputs(config);
-  ColumnarDataFeed feed(to_feed_options(config));
+  TimingReport report;
+  ColumnarFeedOptions options = checks_timing(config) ? checked_feed_options(config, report) : to_feed_options(config);
+  options.timing.fail_on_violation = false;  // validate prints the report, then decides
+  ColumnarDataFeed feed(std::move(options));
   check.signal_fields = feed.schema().signal_names();
   check.context_fields = feed.schema().context_names();
   // Building the strategy and the engine checks their fields (signals, confidence,
@@ -186,8 +230,10 @@ ConfigCheck check_config(const BacktestConfig& config) {
                     "column or set risk_rules.context_field",
                     rr.context_field, fmt::join(feed.schema().context_names(), ", ")));
   }
-  if (config.signal_timing.validate && (config.data_sources.signals || config.features)) {
-    check.timing = signal_timing_report(config);
+  if (checks_timing(config)) {
+    // The timing check runs in the feed's merge: stream it once, without the strategy.
+    stream_to_end(feed, hooks);
+    check.timing = std::move(report);
   }
   return check;
 }
@@ -199,23 +245,13 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   run.info.title = config.source_file.empty() ? std::string("ml4t-backtest report")
                                               : fmt::format("Backtest: {}", config.source_file.filename().string());
 
-  ColumnarDataFeed feed(to_feed_options(config));
+  // The signal-timing check runs inside the feed's merge, in the run's own pass: with
+  // fail_on_violation the feed throws SignalTimingViolation (before any result exists),
+  // else the report reaches the hook once the run is done.
+  TimingReport timing;
+  const bool check_timing = checks_timing(config);
+  ColumnarDataFeed feed(check_timing ? checked_feed_options(config, timing) : to_feed_options(config));
   auto strategy = make_builtin_strategy(config.strategy, feed.schema());
-  if (config.signal_timing.validate && (config.data_sources.signals || config.features)) {
-    const TimingReport report = signal_timing_report(config);
-    if (hooks.on_timing_report) hooks.on_timing_report(report);
-    if (config.signal_timing.fail_on_violation && !report.violations.empty()) {
-      // Let validate_signal_timing phrase the error (first offenders, file, row).
-      if (config.data_sources.signals) {
-        validate_signal_timing(to_data_source(*config.data_sources.signals), to_data_source(config.data_sources.prices),
-                               to_timing(config.signal_timing), true, config.universe.assets);
-      }
-      if (config.features) {
-        validate_signal_timing(to_data_source(config.features->source), to_data_source(config.data_sources.prices),
-                               to_timing(config.signal_timing), true, config.universe.assets);
-      }
-    }
-  }
   BacktestEngine engine(feed, *strategy, to_engine_config(config));
   if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
   if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);
@@ -225,6 +261,7 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   }
   run.results = engine.run();
   if (hooks.stream != nullptr) hooks.stream->set_symbols(nullptr);  // the feed goes with this scope
+  if (check_timing && hooks.on_timing_report) hooks.on_timing_report(timing);
   if (run.results.events == 0) throw_no_bars(config, feed.dropped_rows());
   run.info.rows = feed.rows_read();
   run.info.assets = feed.symbols().size();

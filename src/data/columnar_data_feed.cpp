@@ -17,6 +17,7 @@
 #include "data/duckdb/duckdb_wrapper.hpp"
 #include "data/one_value_per_stamp.hpp"
 #include "data/source_scan.hpp"
+#include "data/timing_check.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/feature_provider.hpp"
 
@@ -44,13 +45,18 @@ int64_t ns_per_unit(duck::ColumnType source_type) {
 }
 
 // One streaming scan: a connection of its own (DuckDB allows one open stream per
-// connection), the current chunk, and the chunk's timestamps converted to ns.
+// connection), the current chunk, and the chunk's timestamps converted to ns. With
+// `origin` the scan ends with each row's file name and row number (scan_sql's
+// with_origin), and file names are numbered in `origin`.
 class Cursor {
  public:
-  void open(duck::Database& db, const ResolvedSource& src, const std::string& sql) {
+  void open(duck::Database& db, const ResolvedSource& src, const std::string& sql,
+            detail::FileNames* origin = nullptr) {
     con_ = std::make_unique<duck::Connection>(db);
     detail::prepare_connection(*con_);
     src_ = &src;
+    origin_ = origin;
+    extra_ = origin ? 2 : 0;
     scale_ = ns_per_unit(src.ts_type);
     result_ =
         std::make_unique<duck::Result>(con_->stream(sql, fmt::format("reading {} {}", src.role, src.description)));
@@ -89,12 +95,17 @@ class Cursor {
     columns_ = chunk_.column_count();
     values_.resize(columns_);
     validity_.resize(columns_);
-    for (size_t c = 2; c < columns_; ++c) {
+    for (size_t c = 2; c + extra_ < columns_; ++c) {
       values_[c] = chunk_.data<double>(c);
       validity_[c] = chunk_.validity(c);
     }
     asset_valid_ = chunk_.validity(1);
     assets_ = duck::StringColumn(chunk_.data<char>(1));
+    if (origin_) {
+      files_ = duck::StringColumn(chunk_.data<char>(columns_ - 2));
+      file_rows_ = chunk_.data<int64_t>(columns_ - 1);
+      file_record_ = nullptr;  // a record's pointer means nothing in another chunk
+    }
     return true;
   }
   int64_t ts() const { return ts_[row_]; }
@@ -108,6 +119,18 @@ class Cursor {
     const size_t c = i + 2;
     return duck::DataChunk::is_valid(validity_[c], row_) ? values_[c][row_] : kMissing;
   }
+  /// The number (in `origin`) of the current row's file; with `origin` only.
+  uint32_t file_id() {
+    const char* record = files_.record(row_);
+    // Rows of one file share a record (same length, prefix and data pointer).
+    if (file_record_ == nullptr || std::memcmp(record, file_record_, duck::StringColumn::kRecordSize) != 0) {
+      file_record_ = record;
+      file_id_ = origin_->intern(files_[row_]);
+    }
+    return file_id_;
+  }
+  /// The current row's 0-based row in its file (-1 when unknown); with `origin` only.
+  int64_t file_row() const { return file_rows_[row_]; }
   duck::Connection& connection() { return *con_; }
 
  private:
@@ -120,9 +143,14 @@ class Cursor {
   std::vector<const uint64_t*> validity_;
   const uint64_t* asset_valid_ = nullptr;
   duck::StringColumn assets_{nullptr};
-  size_t row_ = 0, size_ = 0, columns_ = 0;
+  size_t row_ = 0, size_ = 0, columns_ = 0, extra_ = 0;
   int64_t scale_ = 1000;
   bool done_ = false;
+  detail::FileNames* origin_ = nullptr;
+  duck::StringColumn files_{nullptr};
+  const int64_t* file_rows_ = nullptr;
+  const char* file_record_ = nullptr;
+  uint32_t file_id_ = 0;
 };
 
 // The latest visible values per key (asset, or 0 for market-wide) and, per key, a short
@@ -435,6 +463,16 @@ struct ColumnarDataFeed::Impl {
     AssetResolver resolver;
     bool market_only = false;  //!< context source: every row is market-wide
     detail::OneValuePerStamp one_per_stamp;  //!< context: refuse two values for one stamp
+    // Signal-timing validation (SignalTiming::validate) of this source's per-asset rows.
+    struct Consumed {
+      AssetId id;
+      uint32_t file;
+      int64_t stamp;
+      int64_t row;
+    };
+    std::unique_ptr<detail::TimingCheck> timing;
+    detail::FileNames files;         //!< file names of the scan's rows (for the report)
+    std::vector<Consumed> consumed;  //!< rows of one advance call, checked once it can no longer restart
   };
 
   ColumnarFeedOptions options;
@@ -474,6 +512,9 @@ struct ColumnarDataFeed::Impl {
   std::vector<AssetId> verified_next;   //!< price asset order transitions known increasing
   std::vector<StagedRow> staged;
   AssetResolver price_resolver;
+  std::vector<detail::TimingCheck*> timing_checks;  //!< of the sources with a timing check
+  std::vector<uint64_t> bar_group;  //!< per asset: 1 + the last group with a bar of it (timing checks)
+  int64_t range_start = std::numeric_limits<int64_t>::min();
 
   explicit Impl(ColumnarFeedOptions opts)
       : options(std::move(opts)),
@@ -492,6 +533,7 @@ struct ColumnarDataFeed::Impl {
     }
     filter.assets = options.assets;
     filter.start = options.start;
+    if (options.start) range_start = options.start->nanos();
     filter.end = options.end;
     // Values stamped before the range start still apply to its first bars, so only the
     // end of the range is pushed into the value scans.
@@ -509,14 +551,15 @@ struct ColumnarDataFeed::Impl {
     if (options.signals) {
       detail::SourceRequirements sreq;
       sreq.role = "signals";
-      add_source(detail::resolve_source(con, *options.signals, sreq, &value_filter), {}, false);
+      add_source(detail::resolve_source(con, *options.signals, sreq, &value_filter), {}, false,
+                 options.timing.validate);
     }
     if (options.feature_provider) {
       if (const DataSource* fs = options.feature_provider->streamable_source()) {
         detail::SourceRequirements freq;
         freq.role = "features";
         auto src = detail::resolve_source(con, *fs, freq, &value_filter);
-        add_source(std::move(src), options.feature_provider->market_feature_names(), false);
+        add_source(std::move(src), options.feature_provider->market_feature_names(), false, options.timing.validate);
       } else {
         slow_provider = options.feature_provider;
         slow_signal_offset = static_cast<uint32_t>(schema.num_signals());
@@ -531,14 +574,19 @@ struct ColumnarDataFeed::Impl {
       creq.asset_required = false;
       auto src = detail::resolve_source(con, *options.context, creq, &value_filter);
       src.asset_column.clear();  // market-wide by definition: keyed by timestamp alone
-      add_source(std::move(src), {}, true);
+      add_source(std::move(src), {}, true, false);
     }
     batches[0] = std::make_unique<Batch>(&schema, &symbols);
     batches[1] = std::make_unique<Batch>(&schema, &symbols);
   }
 
-  void add_source(ResolvedSource src, const std::vector<std::string>& market_names, bool market_only) {
+  void add_source(ResolvedSource src, const std::vector<std::string>& market_names, bool market_only,
+                  bool check_timing) {
     auto vs = std::make_unique<ValueSource>();
+    if (check_timing) {
+      vs->timing = std::make_unique<detail::TimingCheck>(symbols, vs->files, lag, detail::kMaxTimingExamples);
+      timing_checks.push_back(vs->timing.get());
+    }
     vs->market_only = market_only;
     vs->signal_offset = static_cast<uint32_t>(schema.num_signals());
     vs->context_offset = static_cast<uint32_t>(schema.num_context());
@@ -603,27 +651,8 @@ struct ColumnarDataFeed::Impl {
     return true;
   }
 
-  // validate_signal_timing on the signals and on a streamed feature file. Without
-  // fail_on_violation the report still reaches the user, through on_warning.
-  void validate_timing() {
-    std::vector<const DataSource*> checked;
-    if (options.signals) checked.push_back(&*options.signals);
-    if (options.feature_provider) {
-      if (const DataSource* fs = options.feature_provider->streamable_source()) checked.push_back(fs);
-    }
-    for (const DataSource* source : checked) {
-      const TimingReport report = validate_signal_timing(*source, options.prices, options.timing,
-                                                         options.timing.fail_on_violation, options.assets);
-      if (report.is_valid) continue;
-      options.on_warning(fmt::format("signal timing report for {}: {} problem(s); first: {}",
-                                     detail::join_names(source->paths), report.violations.size(),
-                                     report.violations.front().message));
-    }
-  }
-
   void start() {
     started = true;
-    if (options.timing.validate) validate_timing();
     if (options.mixed_time_zones == MixedTimeZones::kError) {
       std::vector<const ResolvedSource*> all{&prices};
       for (const auto& vs : sources) all.push_back(&vs->src);
@@ -678,18 +707,20 @@ struct ColumnarDataFeed::Impl {
       auto& vs = *sources[i - 1];
       vs.sorted_by_duckdb = plans[i] == Plan::kSort;
       if (plans[i] == Plan::kWatch) vs.watch = std::make_unique<OrderWatch>(db, vs.src, std::move(*rg_plans[i]));
-      vs.cursor.open(db, vs.src, detail::scan_sql(vs.src, value_filter, vs.sorted_by_duckdb, !vs.market_only));
+      vs.cursor.open(db, vs.src,
+                     detail::scan_sql(vs.src, value_filter, vs.sorted_by_duckdb, !vs.market_only, vs.timing != nullptr),
+                     vs.timing ? &vs.files : nullptr);
     }
   }
 
   // A watched source turned out unsorted. Everything used so far was verified, so
   // re-read the rest (rows after `after`) sorted by DuckDB.
   void restart(Cursor& cursor, const ResolvedSource& src, const detail::ScanFilter& base, int64_t after,
-               bool filter_assets) {
+               bool filter_assets, detail::FileNames* origin = nullptr) {
     detail::ScanFilter f = base;
     if (after != std::numeric_limits<int64_t>::min()) f.after = Timestamp::from_nanos(after);
     cursor = Cursor();
-    cursor.open(db, src, detail::scan_sql(src, f, true, filter_assets));
+    cursor.open(db, src, detail::scan_sql(src, f, true, filter_assets, origin != nullptr), origin);
   }
 
   void restart_prices(uint64_t rows_in_group) {
@@ -705,7 +736,7 @@ struct ColumnarDataFeed::Impl {
     vs.watch.reset();
     vs.sorted_by_duckdb = true;
     vs.last_ts = vs.bound;
-    restart(vs.cursor, vs.src, value_filter, vs.bound, !vs.market_only);
+    restart(vs.cursor, vs.src, value_filter, vs.bound, !vs.market_only, vs.timing ? &vs.files : nullptr);
   }
 
   // ---------------------------------------------------------------- per asset state
@@ -722,6 +753,8 @@ struct ColumnarDataFeed::Impl {
     first_value_ts.resize(n, 0);
     verified_next.resize(n, kNoAsset);
     if (slow_provider) bar_ts_ring.resize(n * static_cast<size_t>(lag + 1), 0);
+    if (!timing_checks.empty()) bar_group.resize(n, 0);
+    for (auto* check : timing_checks) check->ensure_assets(n);
     for (auto& vs : sources) {
       if (vs->per_asset) vs->per_asset->ensure_key(n - 1);
     }
@@ -729,28 +762,35 @@ struct ColumnarDataFeed::Impl {
 
   // Consume every value row stamped at or before `ts` into the as-of states.
   void advance_values(int64_t ts) {
-    for (auto& vsp : sources) {
-      ValueSource& vs = *vsp;
-      Cursor& cur = vs.cursor;
-      if (vs.watch && !vs.watch->wait_safe(ts)) restart_source(vs);
-      while (cur.ensure() && cur.ts() <= ts) {
-        if (cur.ts() < vs.last_ts) {
-          if (!vs.watch) not_sorted(vs.src, Timestamp::from_nanos(cur.ts()), Timestamp::from_nanos(vs.last_ts));
-          // Rows of this call re-read in order land on the same bar: they collapse.
-          restart_source(vs);
-          continue;
+    for (auto& vsp : sources) advance_source(*vsp, ts, false);
+  }
+
+  // `tail`: after the last bar, read the rest for the timing check only.
+  void advance_source(ValueSource& vs, int64_t ts, bool tail) {
+    Cursor& cur = vs.cursor;
+    if (vs.watch && !vs.watch->wait_safe(ts)) restart_source(vs);
+    vs.consumed.clear();
+    while (cur.ensure() && cur.ts() <= ts) {
+      if (cur.ts() < vs.last_ts) {
+        if (!vs.watch) not_sorted(vs.src, Timestamp::from_nanos(cur.ts()), Timestamp::from_nanos(vs.last_ts));
+        // Rows of this call re-read in order land on the same bar: they collapse.
+        restart_source(vs);
+        vs.consumed.clear();  // and are checked once
+        continue;
+      }
+      vs.last_ts = cur.ts();
+      if (vs.market_only || cur.asset_null()) {
+        if (vs.market_only) check_one_value_per_stamp(vs);
+        if (vs.market && !tail) {
+          vs.market->push(0, groups, [&](double* out) {
+            for (size_t i = 0; i < vs.market_values.size(); ++i) out[i] = cur.value(vs.market_values[i]);
+          });
         }
-        vs.last_ts = cur.ts();
-        if (vs.market_only || cur.asset_null()) {
-          if (vs.market_only) check_one_value_per_stamp(vs);
-          if (vs.market) {
-            vs.market->push(0, groups, [&](double* out) {
-              for (size_t i = 0; i < vs.market_values.size(); ++i) out[i] = cur.value(vs.market_values[i]);
-            });
-          }
-        } else if (vs.per_asset) {
-          const AssetId id = vs.resolver.resolve(symbols, cur);
-          ensure_asset(id);
+      } else if (vs.per_asset || vs.timing) {
+        const AssetId id = vs.resolver.resolve(symbols, cur);
+        ensure_asset(id);
+        if (vs.timing) vs.consumed.push_back({id, cur.file_id(), cur.ts(), cur.file_row()});
+        if (vs.per_asset && !tail) {
           if (!has_values[id]) {
             has_values[id] = 1;
             first_value_ts[id] = cur.ts();
@@ -759,10 +799,23 @@ struct ColumnarDataFeed::Impl {
             for (size_t i = 0; i < vs.asset_values.size(); ++i) out[i] = cur.value(vs.asset_values[i]);
           });
         }
-        cur.advance();
       }
-      vs.bound = ts;
+      cur.advance();
     }
+    vs.bound = ts;
+    if (vs.timing) check_consumed(vs, ts);
+  }
+
+  // The rows just consumed while building the group at `ts`: an asset's next bar is
+  // the first at or after the row's stamp; it is exactly on it when the asset is in
+  // this group and the stamp is `ts`.
+  void check_consumed(ValueSource& vs, int64_t ts) {
+    const uint64_t this_group = groups + 1;
+    for (const auto& c : vs.consumed) {
+      const bool on_bar = c.stamp == ts && bar_group[c.id] == this_group;
+      vs.timing->value(c.id, c.stamp, bars_seen[c.id], on_bar, c.stamp < range_start, c.file, c.row);
+    }
+    vs.consumed.clear();
   }
 
   void check_one_value_per_stamp(ValueSource& vs) {
@@ -906,6 +959,9 @@ struct ColumnarDataFeed::Impl {
   }
 
   void emit(Batch& batch, int64_t ts) {
+    if (!timing_checks.empty()) {
+      for (const StagedRow& row : staged) bar_group[row.asset] = groups + 1;
+    }
     advance_values(ts);
     batch.clear();
     emitted_ts = ts;
@@ -924,6 +980,7 @@ struct ColumnarDataFeed::Impl {
     for (const StagedRow& row : staged) {
       batch.set_row(r, row.asset, row.bar);
       const uint64_t bar_index = bars_seen[row.asset]++;
+      for (auto* check : timing_checks) check->bar(row.asset, bar_index, ts);
       for (auto& vsp : sources) {
         if (!vsp->per_asset) continue;
         const double* v = vsp->per_asset->settle(row.asset, bar_index);
@@ -964,9 +1021,48 @@ struct ColumnarDataFeed::Impl {
       batch.set_context(g, FieldId{static_cast<uint32_t>(slow_context_offset + f)}, scratch[f]);
   }
 
-  // End of the prices: values for assets that never had a bar are bad input.
+  // A timing violation under fail_on_violation: no more events; the rest of the data
+  // is only read to count and describe every violation, then the error is thrown.
+  [[noreturn]] void stop_on_timing_violation(Batch& spare) {
+    while (build(spare)) {
+    }
+    finish();
+    throw SignalTimingViolation("signal timing: a violation was seen but not reported");  // not reached
+  }
+
+  // End of the prices: the timing reports (the values stamped after the last bar read
+  // now), then values for assets that never had a bar are bad input.
+  void finish_timing() {
+    if (timing_checks.empty()) return;
+    for (auto& vsp : sources) {
+      if (vsp->timing) advance_source(*vsp, std::numeric_limits<int64_t>::max() - 1, true);
+    }
+    std::vector<TimingReport> reports;
+    for (auto& vsp : sources) {
+      if (!vsp->timing) continue;
+      reports.push_back(vsp->timing->finish(bars_seen));
+      const TimingReport& report = reports.back();
+      if (options.timing.fail_on_violation && !report.is_valid) {
+        throw SignalTimingViolation(
+            detail::timing_violation_error(report, options.timing, vsp->src.description, prices.description));
+      }
+    }
+    size_t i = 0;
+    for (auto& vsp : sources) {
+      if (!vsp->timing) continue;
+      const TimingReport& report = reports[i++];
+      if (options.on_timing_report) {
+        options.on_timing_report(report);
+      } else if (!report.is_valid) {
+        options.on_warning(fmt::format("signal timing report for {}: {} problem(s); first: {}", vsp->src.description,
+                                       report.total, report.violations.front().message));
+      }
+    }
+  }
+
   void finish() {
     finished = true;
+    finish_timing();
     for (AssetId id = 0; id < has_values.size() && id < symbols.size(); ++id) {
       if (!has_values[id] || bars_seen[id] > 0) continue;
       const std::string message = fmt::format(
@@ -982,12 +1078,20 @@ struct ColumnarDataFeed::Impl {
     }
   }
 
+  bool timing_violated() const {
+    for (const auto* check : timing_checks) {
+      if (check->violated()) return true;
+    }
+    return false;
+  }
+
   bool prefetch() {
     if (pending) return true;
     if (finished) return false;
     if (!started) start();
     Batch& next = *batches[current_batch ^ 1];
     if (build(next)) {
+      if (options.timing.fail_on_violation && timing_violated()) stop_on_timing_violation(next);
       pending = true;
       return true;
     }

@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "data/duckdb/duckdb_wrapper.hpp"
-#include "data/source_scan.hpp"
+#include "data/timing_check.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/columnar_data_feed.hpp"
 
@@ -61,12 +60,9 @@ std::string_view to_string(TimingViolation::Kind kind) {
   return "?";
 }
 
-namespace {
+namespace detail {
 
-// Reported rows are capped: a misaligned file can have one violation per row.
-constexpr int kMaxReported = 100000;
-
-std::string describe(const TimingViolation& v, int lag) {
+std::string describe_violation(const TimingViolation& v, int lag) {
   const std::string used = v.used_at ? "used at the bar " + v.used_at->to_string() : "never used";
   const std::string stamp = v.signal_time.to_string();
   switch (v.kind) {
@@ -87,103 +83,40 @@ std::string describe(const TimingViolation& v, int lag) {
   return "";
 }
 
-}  // namespace
+std::string timing_violation_error(const TimingReport& report, const SignalTiming& timing, std::string_view source,
+                                   std::string_view prices) {
+  std::string list;
+  const size_t shown = std::min<size_t>(report.violations.size(), 5);
+  for (size_t i = 0; i < shown; ++i) {
+    const auto& v = report.violations[i];
+    list += "\n  - " + v.message;
+    if (!v.file.empty()) list += v.row >= 0 ? fmt::format(" [{} row {}]", v.file, v.row) : fmt::format(" [{}]", v.file);
+  }
+  return fmt::format(
+      "signal timing ({}, lag {} bars): {} violation(s) in {} against {}; first {}:{}\nFix: stamp each signal "
+      "with the time of the bar it was computed from (or later), remove duplicates and rows for unknown assets, "
+      "or run with validate_signal_timing off to accept them",
+      to_string(timing.mode), timing.lag_bars(), report.total, source, prices, shown, list);
+}
+
+}  // namespace detail
 
 TimingReport validate_signal_timing(const DataSource& signals, const DataSource& prices, const SignalTiming& timing,
                                     bool fail_on_violation, const std::vector<std::string>& assets) {
-  if (timing.mode == SignalTimingMode::kCustom && timing.lag < 0) {
-    throw ConfigError(fmt::format("signal timing: CUSTOM lag must be >= 0 bars (got {})", timing.lag));
-  }
-  const int lag = timing.lag_bars();
-  // A private instance: sharing the feed's, while its background order check scans,
-  // once gave a DuckDB internal error under load (seen in the sanitizer run).
-  duck::Database db;
-  duck::Connection con(db);
-  detail::prepare_connection(con);
-  detail::SourceRequirements sreq;
-  sreq.role = "signals";
-  const auto s = detail::resolve_source(con, signals, sreq);
-  detail::SourceRequirements preq;
-  preq.role = "prices";
-  preq.values_are_required_only = true;
-  const auto p = detail::resolve_source(con, prices, preq);
-  detail::ScanFilter filter;
-  filter.assets = assets;
-
-  auto reader_with = [](const detail::ResolvedSource& src, std::string_view extra) {
-    return fmt::format("{}{})", src.reader.substr(0, src.reader.size() - 1), extra);
-  };
-  const std::string s_reader =
-      s.csv ? reader_with(s, ", filename = true") : reader_with(s, ", filename = true, file_row_number = true");
-  const std::string s_asset = fmt::format("CAST({} AS VARCHAR)", duck::quote_identifier(s.asset_column));
-  const std::string p_asset = fmt::format("CAST({} AS VARCHAR)", duck::quote_identifier(p.asset_column));
-  const std::string sql = fmt::format(
-      "WITH s AS (SELECT {s_ts} AS ts, {s_asset} AS asset, filename AS file, {s_row} AS rn FROM {s_reader}{s_where}),"
-      " p AS (SELECT {p_ts} AS ts, {p_asset} AS asset, row_number() OVER (PARTITION BY {p_asset} ORDER BY {p_ts}) - 1 "
-      "AS idx FROM {p_reader}{p_where}),"
-      " pa AS (SELECT asset, min(ts) AS first_ts, max(ts) AS last_ts FROM p GROUP BY asset),"
-      " j AS (SELECT s.ts, s.asset, s.file, s.rn, p.ts AS bar_ts, p.idx AS bar_idx FROM s ASOF LEFT JOIN p"
-      "       ON s.asset = p.asset AND s.ts <= p.ts),"
-      " u AS (SELECT j.*, pu.ts AS used_ts FROM j LEFT JOIN p pu ON pu.asset = j.asset AND pu.idx = j.bar_idx + {lag}),"
-      " d AS (SELECT ts, asset, min(file) AS file, max(rn) AS rn FROM s GROUP BY ts, asset HAVING count(*) > 1),"
-      " v AS ("
-      "  SELECT CASE WHEN pa.asset IS NULL THEN 3 WHEN u.bar_ts IS NULL THEN 2 WHEN u.ts < pa.first_ts THEN 4"
-      "              WHEN u.ts <> u.bar_ts THEN 0 END AS kind, u.asset, u.ts, u.used_ts, u.file, u.rn"
-      "  FROM u LEFT JOIN pa ON pa.asset = u.asset WHERE u.asset IS NOT NULL"
-      "  UNION ALL SELECT 1, d.asset, d.ts, u2.used_ts, d.file, d.rn FROM d"
-      "   LEFT JOIN (SELECT DISTINCT ts, asset, used_ts FROM u) u2 ON u2.ts = d.ts AND u2.asset = d.asset)"
-      " SELECT kind, asset, ts, used_ts, file, rn, count(*) OVER () FROM v WHERE kind IS NOT NULL"
-      " ORDER BY asset, ts, kind LIMIT {max}",
-      fmt::arg("s_ts", detail::ts_ns_expression(s)), fmt::arg("s_asset", s_asset),
-      fmt::arg("s_row", s.csv ? "-1::BIGINT" : "file_row_number"), fmt::arg("s_reader", s_reader),
-      fmt::arg("s_where", detail::where_clause(s, filter, true)), fmt::arg("p_ts", detail::ts_ns_expression(p)),
-      fmt::arg("p_asset", p_asset), fmt::arg("p_reader", p.reader),
-      fmt::arg("p_where", detail::where_clause(p, filter, true)), fmt::arg("lag", lag), fmt::arg("max", kMaxReported));
-
+  // The same check as a run's: the feed's merge of the signals with the bars, streamed
+  // to the end without a strategy. Bad bars are skipped here (a run decides about them).
+  ColumnarFeedOptions options;
+  options.prices = prices;
+  options.signals = signals;
+  options.assets = assets;
+  options.timing = timing;
+  options.timing.validate = true;
+  options.timing.fail_on_violation = fail_on_violation;
+  options.bad_data = BadDataPolicy::kDrop;
   TimingReport report;
-  int64_t total = 0;
-  auto result = [&] {
-    try {
-      return con.query(sql, "validating signal timing");
-    } catch (const DataError& e) {
-      if (std::string_view(e.what()).find("to Timestamp(NS)") == std::string_view::npos) throw;
-      throw DataError(fmt::format("signal timing: a timestamp in column \"{}\" of {} or column \"{}\" of {} is outside "
-                                  "the range nanosecond timestamps can hold (1677-09-21 .. 2262-04-11); fix the date "
-                                  "(placeholders such as 9999-12-31 are a common cause) or remove the row",
-                                  p.ts_column, p.description, s.ts_column, s.description));
-    }
-  }();
-  while (auto chunk = result.fetch()) {
-    const auto strings_asset = chunk.strings(1);
-    const auto strings_file = chunk.strings(4);
-    for (size_t r = 0; r < chunk.size(); ++r) {
-      TimingViolation v;
-      v.kind = static_cast<TimingViolation::Kind>(chunk.data<int32_t>(0)[r]);
-      v.asset = std::string(strings_asset[r]);
-      v.signal_time = Timestamp::from_nanos(chunk.data<int64_t>(2)[r]);
-      if (duck::DataChunk::is_valid(chunk.validity(3), r)) v.used_at = Timestamp::from_nanos(chunk.data<int64_t>(3)[r]);
-      if (duck::DataChunk::is_valid(chunk.validity(4), r)) v.file = std::string(strings_file[r]);
-      if (duck::DataChunk::is_valid(chunk.validity(5), r)) v.row = chunk.data<int64_t>(5)[r];
-      total = chunk.data<int64_t>(6)[r];
-      v.message = describe(v, lag);
-      report.violations.push_back(std::move(v));
-    }
-  }
-  report.is_valid = report.violations.empty();
-  if (!report.is_valid && fail_on_violation) {
-    std::string list;
-    const size_t shown = std::min<size_t>(report.violations.size(), 5);
-    for (size_t i = 0; i < shown; ++i) {
-      const auto& v = report.violations[i];
-      list += "\n  - " + v.message;
-      if (!v.file.empty())
-        list += v.row >= 0 ? fmt::format(" [{} row {}]", v.file, v.row) : fmt::format(" [{}]", v.file);
-    }
-    throw SignalTimingViolation(fmt::format(
-        "signal timing ({}, lag {} bars): {} violation(s) in {} against {}; first {}:{}\nFix: stamp each signal "
-        "with the time of the bar it was computed from (or later), remove duplicates and rows for unknown assets, "
-        "or run with validate_signal_timing off to accept them",
-        to_string(timing.mode), lag, total, s.description, p.description, shown, list));
+  options.on_timing_report = [&report](const TimingReport& r) { report = r; };
+  ColumnarDataFeed feed(std::move(options));
+  while (feed.next_group().valid()) {
   }
   return report;
 }

@@ -485,7 +485,8 @@ std::string where_clause(const ResolvedSource& src, const ScanFilter& filter, bo
   return out;
 }
 
-std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool order_by, bool filter_assets) {
+std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool order_by, bool filter_assets,
+                     bool with_origin) {
   std::string cols = ts_select(src);
   if (src.asset_column.empty()) {
     cols += ", NULL::VARCHAR";
@@ -493,12 +494,18 @@ std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool o
     cols += fmt::format(", CAST({} AS VARCHAR)", duck::quote_identifier(src.asset_column));
   }
   for (const auto& c : src.value_columns) cols += fmt::format(", CAST({} AS DOUBLE)", duck::quote_identifier(c));
-  std::string sql = fmt::format("SELECT {} FROM {}{}", cols, src.reader, where_clause(src, filter, filter_assets));
+  std::string reader = src.reader;
+  if (with_origin) {
+    cols += src.csv ? ", filename, -1::BIGINT" : ", filename, file_row_number";
+    reader = reader_call(src, src.csv ? ", filename = true" : ", filename = true, file_row_number = true");
+  }
+  std::string sql = fmt::format("SELECT {} FROM {}{}", cols, reader, where_clause(src, filter, filter_assets));
   if (order_by) {
     // Every column is a sort key so that rows equal in (timestamp, asset) come out in
     // the same order on every run (DuckDB's sort is not stable).
     sql += " ORDER BY 1, 2";
-    for (size_t i = 0; i < src.value_columns.size(); ++i) sql += fmt::format(", {}", i + 3);
+    const size_t n = src.value_columns.size() + (with_origin ? 2 : 0);
+    for (size_t i = 0; i < n; ++i) sql += fmt::format(", {}", i + 3);
   }
   return sql;
 }

@@ -72,7 +72,9 @@ std::string ts_ns_expression(const ResolvedSource& src);
 std::string where_clause(const ResolvedSource& src, const ScanFilter& filter, bool filter_assets);
 /// SELECT ts_ns, asset, value... FROM src WHERE ... [ORDER BY ts, asset]. Values are DOUBLE;
 /// the asset is VARCHAR (NULL allowed). Without an asset column the second column is NULL.
-std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool order_by, bool filter_assets = true);
+/// `with_origin` adds the row's file name and 0-based row in it (-1 for CSV) at the end.
+std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool order_by, bool filter_assets = true,
+                     bool with_origin = false);
 /// SELECT ts_ns FROM src WHERE ... (the cheap sortedness pre-scan).
 std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, bool filter_assets = true);
 

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/costs.hpp"
+#include "engine/fill_rules.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/engine/limits.hpp"
-#include "ml4t/backtest/results/metrics.hpp"
+#include "ml4t/backtest/engine/metrics.hpp"
 
 namespace ml4t::backtest::detail {
 
@@ -272,85 +274,32 @@ void EngineCore::try_fill(Order& o, bool at_close) {
   const double open = batch.open()[row], high = batch.high()[row], low = batch.low()[row];
   const double close = batch.close()[row], volume = batch.volume()[row];
   const bool buy = o.remaining > 0;
+  const BarPrices bar{open, high, low, close};
   double base = kMissing;
-
   if (at_close) {
-    // Same-bar-close mode: the only price known when the strategy decided is the close.
-    switch (o.type) {
-      case OrderType::kMarket:
-        base = close;
-        break;
-      case OrderType::kLimit:
-        if (buy ? close <= o.limit : close >= o.limit) base = close;
-        break;
-      case OrderType::kStop:
-        if (buy ? close >= o.stop : close <= o.stop) base = close;
-        break;
-      case OrderType::kStopLimit:
-        if ((buy ? close >= o.stop : close <= o.stop) && (buy ? close <= o.limit : close >= o.limit)) base = close;
-        break;
-      case OrderType::kTrailingStop:
-        break;  // its stop trails later bars
-    }
+    base = close_fill_price(o.type, buy, o.limit, o.stop, close);
   } else {
     switch (o.type) {
       case OrderType::kMarket:
         base = open;
         break;
       case OrderType::kLimit:
-        // A gap through the limit fills at the open: the better price.
-        if (buy) {
-          base = open <= o.limit ? open : (low <= o.limit ? o.limit : kMissing);
-        } else {
-          base = open >= o.limit ? open : (high >= o.limit ? o.limit : kMissing);
-        }
+        base = limit_fill_price(buy, o.limit, bar);
         break;
       case OrderType::kStop:
-        // A gap through the stop fills at the open: the worse price.
-        if (buy) {
-          base = open >= o.stop ? open : (high >= o.stop ? o.stop : kMissing);
-        } else {
-          base = open <= o.stop ? open : (low <= o.stop ? o.stop : kMissing);
-        }
+        base = stop_fill_price(buy, o.stop, bar);
         break;
       case OrderType::kStopLimit: {
-        if (!o.triggered) {
-          const bool gap = buy ? open >= o.stop : open <= o.stop;
-          const bool touch = buy ? high >= o.stop : low <= o.stop;
-          if (gap) {
-            // Triggered at the open: a limit order for the rest of the bar.
-            o.triggered = true;
-            if (buy) {
-              base = open <= o.limit ? open : (low <= o.limit ? o.limit : kMissing);
-            } else {
-              base = open >= o.limit ? open : (high >= o.limit ? o.limit : kMissing);
-            }
-          } else if (touch) {
-            o.triggered = true;
-            // Triggered inside the bar at the stop: fills there only if the stop price
-            // satisfies the limit; whether the bar came back to the limit afterwards is
-            // unknowable from OHLC, so otherwise it waits for the next bar.
-            if (buy ? o.stop <= o.limit : o.stop >= o.limit) base = o.stop;
-          }
-        } else if (buy) {
-          base = open <= o.limit ? open : (low <= o.limit ? o.limit : kMissing);
-        } else {
-          base = open >= o.limit ? open : (high >= o.limit ? o.limit : kMissing);
-        }
+        const StopLimitFill f = stop_limit_fill_price(buy, o.stop, o.limit, o.triggered, bar);
+        o.triggered = f.triggered;
+        base = f.price;
         break;
       }
-      case OrderType::kTrailingStop: {
+      case OrderType::kTrailingStop:
         // The stop trails the best price of the bars before this one.
-        const double level = buy ? o.extreme * (1.0 + o.trail) : o.extreme * (1.0 - o.trail);
-        if (buy) {
-          base = open >= level ? open : (high >= level ? level : kMissing);
-          o.extreme = std::min(o.extreme, low);
-        } else {
-          base = open <= level ? open : (low <= level ? level : kMissing);
-          o.extreme = std::max(o.extreme, high);
-        }
+        base = stop_fill_price(buy, trailing_stop_level(buy, o.extreme, o.trail), bar);
+        o.extreme = trailing_extreme_after(buy, o.extreme, bar);
         break;
-      }
     }
   }
   if (std::isnan(base)) return;
@@ -363,18 +312,16 @@ void EngineCore::try_fill(Order& o, bool at_close) {
       st.volume_seq = seq_;
       st.volume_used = 0;
     }
-    const double cap = round_quantity(participation * volume - st.volume_used);
+    const double cap = round_quantity(participation_room(participation, volume, st.volume_used));
     if (cap <= 0) return;
     qty_abs = std::min(qty_abs, cap);
   }
 
   const double sign = buy ? 1.0 : -1.0;
-  double price = slipped_price(base, sign, qty_abs, volume);
   // A limit is a promise about the price: slippage never pushes a fill past it.
-  if (o.type == OrderType::kLimit || o.type == OrderType::kStopLimit) {
-    price = buy ? std::min(price, o.limit) : std::max(price, o.limit);
-  }
-  const double commission = commission_for(o, qty_abs, price);
+  const double price =
+      clamp_to_limit(o.type, buy, o.limit, slipped_price(config_.execution.slippage, base, sign, qty_abs, volume));
+  const double commission = commission_for(config_.execution.commission, o.so_far, qty_abs, price);
   const double signed_qty = sign * qty_abs;
 
   const double new_qty = st.qty + signed_qty;
@@ -398,9 +345,9 @@ void EngineCore::try_fill(Order& o, bool at_close) {
   const size_t record = static_cast<size_t>(o.id - 1);
   o.remaining -= signed_qty;
   if (std::abs(o.remaining) < kShareEpsilon) o.remaining = 0;
-  o.filled_abs += qty_abs;
-  o.filled_notional += qty_abs * price;
-  o.commission_charged += commission;
+  o.so_far.filled_abs += qty_abs;
+  o.so_far.filled_notional += qty_abs * price;
+  o.so_far.commission_charged += commission;
   st.pending_qty -= signed_qty;
   if (o.remaining == 0) {
     o.open = false;
@@ -409,41 +356,6 @@ void EngineCore::try_fill(Order& o, bool at_close) {
     if (--st.open_orders == 0) st.pending_qty = 0;
   }
   execute(&o, record, o.asset, signed_qty, base, price, commission, ExitReason::kSignal);
-}
-
-double EngineCore::commission_for(const Order& o, double qty_abs, double price) const {
-  const CommissionConfig& c = config_.execution.commission;
-  // Minimums are per order: a partial fill pays what brings the order's total to
-  // max(rate x cumulative, minimum).
-  switch (c.type) {
-    case CommissionType::kNone:
-      return 0.0;
-    case CommissionType::kPerShare:
-      return std::max(c.rate * (o.filled_abs + qty_abs), c.minimum) - o.commission_charged;
-    case CommissionType::kPercentage:
-      return std::max(c.rate * (o.filled_notional + qty_abs * price), c.minimum) - o.commission_charged;
-    case CommissionType::kFixed:
-      return o.filled_abs == 0 ? c.rate : 0.0;
-  }
-  return 0.0;
-}
-
-double EngineCore::slipped_price(double base, double sign, double qty_abs, double volume) const {
-  const SlippageConfig& s = config_.execution.slippage;
-  switch (s.type) {
-    case SlippageType::kNone:
-      return base;
-    case SlippageType::kPercentage:
-      return base * (1.0 + sign * s.rate);
-    case SlippageType::kFixed:
-      return std::max(base + sign * s.rate, 0.0);
-    case SlippageType::kVolumeShare: {
-      // Impact grows with the order's share of the bar's volume (capped at all of it).
-      const double share = std::isfinite(volume) && volume > 0 ? std::min(qty_abs / volume, 1.0) : 1.0;
-      return base * (1.0 + sign * s.rate * share);
-    }
-  }
-  return base;
 }
 
 // Buying power is free equity: cash minus twice the short exposure (the short proceeds
@@ -657,9 +569,8 @@ void EngineCore::rule_exit(AssetId asset, ExitReason reason, double base_price, 
   const size_t record = new_record(asset, qty, OrderType::kStop, kMissing, level, kMissing, TimeInForce::kGtc);
   order_record(record).reason = std::string(to_string(reason));
   const double volume = group_.batch().volume()[st.row];
-  const double price = slipped_price(base_price, sign, std::abs(qty), volume);
-  Order tmp;  // a one-shot order, only for the commission rule
-  const double commission = commission_for(tmp, std::abs(qty), price);
+  const double price = slipped_price(config_.execution.slippage, base_price, sign, std::abs(qty), volume);
+  const double commission = commission_for(config_.execution.commission, {}, std::abs(qty), price);
   execute(nullptr, record, asset, qty, base_price, price, commission, reason);
 }
 
@@ -675,10 +586,9 @@ void EngineCore::close_all_at_end() {
     const size_t record = new_record(a, qty, OrderType::kMarket, kMissing, kMissing, kMissing, TimeInForce::kGtc);
     order_record(record).reason = std::string(to_string(ExitReason::kEndOfData));
     const double volume = st.bar_seq == seq_ ? st.last_volume : kMissing;
-    const double price = slipped_price(st.last_close, sign_of(qty), std::abs(qty), volume);
-    Order tmp;
-    execute(nullptr, record, a, qty, st.last_close, price, commission_for(tmp, std::abs(qty), price),
-            ExitReason::kEndOfData);
+    const double price = slipped_price(config_.execution.slippage, st.last_close, sign_of(qty), std::abs(qty), volume);
+    execute(nullptr, record, a, qty, st.last_close, price,
+            commission_for(config_.execution.commission, {}, std::abs(qty), price), ExitReason::kEndOfData);
   }
   // The last equity point reflects the closing costs (its peak excludes the replaced point).
   if (!results_.equity_curve.empty()) {
@@ -834,7 +744,8 @@ uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, doub
   AssetState& st = assets_[asset];
   // Only rejections need the name: built on demand, not per order.
   auto name_of = [this, asset] { return what_asset(asset); };
-  if (!std::isfinite(qty)) return reject_new(record, fmt::format("quantity {} for {} is not a number", quantity, name_of()));
+  if (!std::isfinite(qty))
+    return reject_new(record, fmt::format("quantity {} for {} is not a number", quantity, name_of()));
   const bool needs_limit = type == OrderType::kLimit || type == OrderType::kStopLimit;
   const bool needs_stop = type == OrderType::kStop || type == OrderType::kStopLimit;
   if (needs_limit && !valid_price(limit)) {
@@ -842,12 +753,12 @@ uint64_t EngineCore::submit(AssetId asset, double quantity, OrderType type, doub
         record, fmt::format("{} order for {} needs a positive limit price, got {}", to_string(type), name_of(), limit));
   }
   if (needs_stop && !valid_price(stop)) {
-    return reject_new(record,
-                      fmt::format("{} order for {} needs a positive stop price, got {}", to_string(type), name_of(), stop));
+    return reject_new(
+        record, fmt::format("{} order for {} needs a positive stop price, got {}", to_string(type), name_of(), stop));
   }
   if (type == OrderType::kTrailingStop && !(trail > 0 && trail < 1)) {
-    return reject_new(record,
-                      fmt::format("trailing-stop order for {} needs trail_percent in (0, 1), got {}", name_of(), trail));
+    return reject_new(
+        record, fmt::format("trailing-stop order for {} needs trail_percent in (0, 1), got {}", name_of(), trail));
   }
   const double ref = st.last_close;
   if (std::isnan(ref)) {

@@ -13,12 +13,13 @@
 #include <span>
 #include <vector>
 
+#include "engine/costs.hpp"
 #include "ml4t/backtest/data/data_feed.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
+#include "ml4t/backtest/engine/run_results.hpp"
 #include "ml4t/backtest/engine/strategy.hpp"
-#include "ml4t/backtest/results/result_sink.hpp"
-#include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/engine/result_sink.hpp"
 
 namespace ml4t::backtest::detail {
 
@@ -64,10 +65,10 @@ class EngineCore {
     double remaining = 0;  //!< signed quantity still to fill
     double limit = kMissing, stop = kMissing, trail = kMissing;
     double extreme = kMissing;  //!< trailing stops: best price since placed
-    double filled_abs = 0, filled_notional = 0, commission_charged = 0;
-    uint64_t created_seq = 0;  //!< group sequence (1-based) it was placed in; 0 = on_start
-    int64_t expiry_day = -1;   //!< DAY orders: last UTC day (days since epoch) it may fill
-    bool triggered = false;    //!< stop-limit: stop reached, now a limit order
+    OrderFillsSoFar so_far;     //!< for the per-order commission minimum and the average price
+    uint64_t created_seq = 0;   //!< group sequence (1-based) it was placed in; 0 = on_start
+    int64_t expiry_day = -1;    //!< DAY orders: last UTC day (days since epoch) it may fill
+    bool triggered = false;     //!< stop-limit: stop reached, now a limit order
     bool open = true;
     bool exit_first = false;  //!< reduces the position: processed before entries
   };
@@ -102,8 +103,6 @@ class EngineCore {
   /// Execute a fill: cash, position, trade bookkeeping, records, on_fill.
   void execute(Order* order, size_t record, AssetId asset, double signed_qty, double base_price, double price,
                double commission, ExitReason reason);
-  double commission_for(const Order& order, double qty_abs, double price) const;
-  double slipped_price(double base, double sign, double qty_abs, double volume) const;
   bool has_buying_power(AssetId asset, double signed_qty, double price, double commission, double* need,
                         double* available) const;
   uint64_t reject_new(size_t record, std::string reason);

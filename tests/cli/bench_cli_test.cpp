@@ -20,9 +20,8 @@ namespace fs = std::filesystem;
 TEST(BenchCli, SmallDatasetReportsEveryFigure) {
   const fs::path dir = testing::scratch_dir();
   const fs::path json = dir / "bench.json";
-  const auto r = testing::run_captured(
-      dir, fmt::format("{} bench --datasets small --runs 1 --cache-dir {} --json {}", ML4T_CLI,
-                       (dir / "cache").string(), json.string()));
+  const auto r = testing::run_captured(dir, fmt::format("{} bench --datasets small --runs 1 --cache-dir {} --json {}",
+                                                        ML4T_CLI, (dir / "cache").string(), json.string()));
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* column : {"events/s", "peak RSS", "time/scan", "rate/scan", "fills", "CPU s"}) {
     EXPECT_NE(r.out.find(column), std::string::npos) << column << "\n" << r.out;
@@ -35,16 +34,16 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
   const YAML::Node report = YAML::LoadFile(json.string());
   EXPECT_EQ(report["runs"].as<int>(), 1);
   const YAML::Node results = report["results"];
-  ASSERT_EQ(results.size(), 4u);
+  ASSERT_EQ(results.size(), 7u);
   std::map<std::string, YAML::Node> by_step;
   for (size_t i = 0; i < results.size(); ++i) {
     const YAML::Node row = results[i];
     EXPECT_EQ(row["dataset"].as<std::string>(), "small");
     by_step[row["step"].as<std::string>()] = row;
   }
-  ASSERT_EQ(by_step.size(), 4u);
+  ASSERT_EQ(by_step.size(), 7u);
   const double scan_rate = by_step["scan"]["events_per_second"].as<double>();
-  for (const char* step : {"scan", "feed", "backtest", "memory"}) {
+  for (const char* step : {"scan", "feed", "backtest", "memory", "turnover", "run", "run-turnover"}) {
     const YAML::Node row = by_step[step];
     // 20 assets x 5 days x 390 minute bars, every one of them seen by every step.
     EXPECT_EQ(row["events"].as<double>(), 39000) << step;
@@ -78,6 +77,21 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
   EXPECT_NE(r.out.find("signal_threshold entry 0.965 / exit 0.045, 1% of equity per entry: final equity"),
             std::string::npos)
       << r.out;
+  // The whole `run` process (default settings, every file written) runs the same backtests
+  // as the in-process steps: same fills (counted in its fills file), same final equity.
+  EXPECT_EQ(by_step["run"]["fills"].as<double>(), fills);
+  EXPECT_EQ(by_step["run"]["final_equity"].as<double>(), backtest["final_equity"].as<double>());
+  const YAML::Node turnover = by_step["turnover"];
+  EXPECT_GT(turnover["fills"].as<double>(), 10 * fills);  // the high-turnover workload trades far more
+  EXPECT_EQ(by_step["run-turnover"]["fills"].as<double>(), turnover["fills"].as<double>());
+  EXPECT_EQ(by_step["run-turnover"]["final_equity"].as<double>(), turnover["final_equity"].as<double>());
+  for (const char* step : {"run", "run-turnover"}) {
+    EXPECT_GT(by_step[step]["engine_seconds"].as<double>(), 0) << step;
+    EXPECT_LE(by_step[step]["engine_seconds"].as<double>(), by_step[step]["seconds"].as<double>()) << step;
+  }
+  EXPECT_TRUE(fs::exists(dir / "cache" / "small" / "out-run-turnover" / "report.html"));
+  EXPECT_NE(r.out.find("entry 0.7 / exit 0.3, 0.2% of equity per entry, 5 bp slippage"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the whole `ml4t-backtest run` process with default settings"), std::string::npos) << r.out;
 }
 
 TEST(BenchCli, StepNeedsToKnowItsDataset) {

@@ -70,7 +70,12 @@ TEST(CliBasics, HelpOnEverySubcommand) {
   // No subcommand, an unknown one or an unknown option: usage errors (exit 2).
   EXPECT_EQ(cli(dir, "").code, 2);
   EXPECT_EQ(cli(dir, "frobnicate").code, 2);
-  EXPECT_EQ(cli(dir, "run --no-such-option x.yaml").code, 2);
+  const auto unknown = cli(dir, "run --no-such-option x.yaml");
+  EXPECT_EQ(unknown.code, 2);
+  // Like every other error: an `error:` line naming the culprit, then where help is.
+  EXPECT_EQ(unknown.err, "error: The following argument was not expected: --no-such-option\n"
+                         "run 'ml4t-backtest --help' (or 'ml4t-backtest <command> --help') for usage\n");
+  EXPECT_THAT(cli(dir, "frobnicate").err, HasSubstr("error: "));
 }
 
 // Runs the CLI with stderr (and stdin) on a pseudo-terminal and stdout in `stdout_file`;

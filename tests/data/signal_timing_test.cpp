@@ -120,8 +120,11 @@ TEST_F(TimingReportTest, FeatureFilesAreValidatedToo) {
   o.feature_provider = std::make_shared<PrecomputedFeatureProvider>(DataSource((dir / "f.parquet").string()));
   o.timing.validate = true;
   ColumnarDataFeed feed(o);
+  // The check runs in the merge: the 10:00 group is clean and served; building the 10:01
+  // group consumes the 10:00:30 row, which is on no bar of A.
+  ASSERT_TRUE(feed.next_group().valid());
   try {
-    feed.next_event();
+    feed.next_group();
     FAIL();
   } catch (const SignalTimingViolation& e) {
     EXPECT_NE(std::string(e.what()).find("1 violation(s) in " + (dir / "f.parquet").string()), std::string::npos)

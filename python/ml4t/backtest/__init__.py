@@ -52,7 +52,7 @@ import collections.abc as _abc
 _abc.Mapping.register(FieldMap)
 del _abc
 
-__version__ = "0.1.0"
+__version__ = _ml4t.__version__  # the VERSION file, compiled into the extension
 
 __all__ = [
     "BacktestConfig",

@@ -14,6 +14,8 @@ import pandas as pd
 _Time = Any  # datetime | pandas.Timestamp | numpy.datetime64 | str (ISO-8601) | int (ns since epoch)
 _Asset = str | int
 
+__version__: str  # the VERSION file at the repository root
+
 class ML4TError(Exception): ...
 class ConfigError(ML4TError, ValueError): ...
 class DataError(ML4TError, ValueError): ...
@@ -108,8 +110,10 @@ class DataSource:
     asset_column: str
     columns: list[str]
     rename: dict[str, str]
+    timestamp_format: str
     def __init__(self, paths: list[str], format: str = "", timestamp_column: str = "timestamp",
-                 asset_column: str = "asset_id", columns: list[str] = ..., rename: dict[str, str] = ...) -> None: ...
+                 asset_column: str = "asset_id", columns: list[str] = ..., rename: dict[str, str] = ...,
+                 timestamp_format: str = "") -> None: ...
 
 class NativeFeatureProvider:
     @property

@@ -21,8 +21,8 @@
 namespace ml4t::backtest {
 
 /// The feed options a config describes (prices, signals, context, features provider,
-/// universe, time range, signal timing). The timing report is not run by the feed:
-/// run_backtest/check_config run it themselves so they can print it.
+/// universe, time range, signal timing). The timing check is left off (timing.validate
+/// false): run_backtest/check_config switch it on and collect its report.
 ColumnarFeedOptions to_feed_options(const BacktestConfig& config);
 
 /// The engine settings a config describes.
@@ -31,12 +31,17 @@ EngineConfig to_engine_config(const BacktestConfig& config);
 /// The input files of a config (globs and folders expanded), with size and mtime.
 std::vector<DataFileInfo> describe_inputs(const BacktestConfig& config);
 
+struct RunHooks;
+
 /// The signal-timing report for the signals (and features) of a config under its
-/// signal_timing mode. Never throws for violations (see TimingReport).
+/// signal_timing mode: the feed streamed once without a strategy (progress and
+/// cancellation from `hooks`). Never throws for violations (see TimingReport).
+TimingReport signal_timing_report(const BacktestConfig& config, const RunHooks& hooks);
 TimingReport signal_timing_report(const BacktestConfig& config);
 
 /// What `validate` finds without running: the feed opened (file schemas and columns
-/// checked), the strategy built against the feed's schema, and the timing report.
+/// checked), the strategy built against the feed's schema, and the timing report (the
+/// feed streamed to its end, so bad price rows are found too).
 struct ConfigCheck {
   /// Per-asset fields the feed will carry (signals and features).
   std::vector<std::string> signal_fields;
@@ -48,6 +53,9 @@ struct ConfigCheck {
 };
 
 /// Check a config against its data. Throws DataError/ConfigError on the first problem.
+/// With the timing check on, the data is streamed once: `hooks` gives its progress and
+/// cancellation (on_timing_report is not used).
+ConfigCheck check_config(const BacktestConfig& config, const RunHooks& hooks);
 ConfigCheck check_config(const BacktestConfig& config);
 
 /// Callbacks and cancellation for run_backtest.
@@ -58,7 +66,9 @@ struct RunHooks {
   uint64_t progress_every = 50'000;
   /// When set and it becomes true, the run stops with Interrupted.
   const std::atomic<bool>* cancel = nullptr;
-  /// Receives the timing report before the run (when signal_timing.validate).
+  /// Receives the timing report (when signal_timing.validate and there are signals or
+  /// features) once the run is done, before run_backtest returns; with
+  /// fail_on_violation a non-empty report throws instead.
   std::function<void(const TimingReport&)> on_timing_report;
   /// When set, the rows go to this writer as the run goes (made with to_stream_options
   /// of the same config) and the returned Results hold no rows: only the scalars and
@@ -76,9 +86,10 @@ struct BacktestRun {
   RunInfo info;  //!< everything but version and elapsed_seconds is filled
 };
 
-/// Run the backtest a config describes. Throws SignalTimingViolation when the report is
-/// not empty and signal_timing.fail_on_violation is set; DataError on bad data;
-/// Interrupted when `hooks.cancel` becomes true.
+/// Run the backtest a config describes. Throws SignalTimingViolation when the timing
+/// check finds a violation and signal_timing.fail_on_violation is set (the events stop
+/// there; the rest of the data is read only to count the violations); DataError on bad
+/// data; Interrupted when `hooks.cancel` becomes true.
 BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks = {});
 
 /// Bars in the price source(s) within the config's time range and universe (a quick

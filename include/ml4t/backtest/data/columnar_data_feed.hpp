@@ -104,6 +104,10 @@ struct ColumnarFeedOptions {
   int threads = 0;             //!< DuckDB threads; 0 = all cores
   /// Receives data-quality warnings (kWarn); default prints to stderr.
   std::function<void(const std::string&)> on_warning;
+  /// With timing.validate: receives the signal-timing report of each checked source (the
+  /// signals, then a feature file) when the stream ends, empty or not. Unset: a
+  /// non-empty report goes to on_warning as one line (unless fail_on_violation throws).
+  std::function<void(const TimingReport&)> on_timing_report;
 };
 
 /// The file-backed DataFeed. Events come in (timestamp, symbol) order. Price rows are

@@ -31,9 +31,12 @@ struct SignalTiming {
   /// The lag rule: strict (0), next bar (1) or custom (`lag`).
   SignalTimingMode mode = SignalTimingMode::kNextBar;
   int lag = 1;                    //!< bars, used only by kCustom (>= 0)
-  /// Run validate_signal_timing on the signals (and a feature file) when the feed starts.
+  /// Check the stamps of the signals (and of a feature file) against the bars while the
+  /// feed streams: the report validate_signal_timing gives, at the end of the stream.
   bool validate = false;
-  /// With validate: throw SignalTimingViolation; false = report through the feed's on_warning.
+  /// With validate: throw SignalTimingViolation as soon as the stream ends (a violation
+  /// found earlier stops the events at once; the rest is only counted); false = report
+  /// through ColumnarFeedOptions::on_timing_report or on_warning.
   bool fail_on_violation = true;
 
   /// 0 for kStrict, 1 for kNextBar, `lag` for kCustom.
@@ -70,18 +73,22 @@ struct TimingViolation {
 
 std::string_view to_string(TimingViolation::Kind kind);
 
-/// What validate_signal_timing found.
+/// What validate_signal_timing (or a feed with SignalTiming::validate) found.
 struct TimingReport {
   /// True when no violation was found.
   bool is_valid = true;
-  /// Every violation found.
+  /// The violations in (asset, signal_time, kind) order: all of them, or the first
+  /// 100000 when there are more (see `total`).
   std::vector<TimingViolation> violations;
+  /// How many violations there are in all.
+  uint64_t total = 0;
 };
 
 /// Compare signal stamps with price bars under `timing` (its mode/lag). Returns every
 /// violation; with `fail_on_violation` a non-empty report throws SignalTimingViolation
-/// naming the first few (asset, timestamps, file, row). Runs SQL on the files: a report,
-/// not the main stream.
+/// naming the first few (asset, timestamps, file, row). Streams the prices and the
+/// signals once, through the same check a ColumnarDataFeed runs with
+/// SignalTiming::validate (prices need their OHLC columns; bad bars are skipped).
 TimingReport validate_signal_timing(const DataSource& signals, const DataSource& prices, const SignalTiming& timing,
                                     bool fail_on_violation, const std::vector<std::string>& assets = {});
 

@@ -14,8 +14,8 @@
 #include "ml4t/backtest/data/data_feed.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
 #include "ml4t/backtest/engine/strategy.hpp"
-#include "ml4t/backtest/results/result_sink.hpp"
-#include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/engine/result_sink.hpp"
+#include "ml4t/backtest/engine/run_results.hpp"
 
 namespace ml4t::backtest {
 

@@ -14,7 +14,8 @@
 
 #include "ml4t/backtest/core/market_event.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
-#include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/engine/fills.hpp"
+#include "ml4t/backtest/engine/orders.hpp"
 
 namespace ml4t::backtest {
 

@@ -17,7 +17,7 @@
 
 #include "ml4t/backtest/results/metrics.hpp"
 #include "ml4t/backtest/results/report.hpp"
-#include "ml4t/backtest/results/result_sink.hpp"
+#include "ml4t/backtest/engine/result_sink.hpp"
 #include "ml4t/backtest/results/writer.hpp"
 
 namespace ml4t::backtest {

@@ -1,4 +1,4 @@
-#include "ml4t/backtest/results/metrics.hpp"
+#include "ml4t/backtest/engine/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>

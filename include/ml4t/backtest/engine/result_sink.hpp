@@ -3,7 +3,7 @@
 // recorded (BacktestEngine::set_result_sink), instead of keeping them in Results.
 #pragma once
 
-#include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/engine/run_results.hpp"
 
 namespace ml4t::backtest {
 

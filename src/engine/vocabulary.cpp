@@ -1,4 +1,5 @@
-#include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/engine/orders.hpp"
+#include "ml4t/backtest/engine/trades.hpp"
 
 namespace ml4t::backtest {
 
