@@ -1,6 +1,7 @@
 // ColumnarDataFeed against a bare DuckDB streaming scan of the same columns (prices
 // OHLCV + signals ml_pred/confidence) on the generated sample data. Not a unit test:
-//   ml4t_feed_throughput DIR feed|bare [threads] [auto|sorted|sort]
+//   ml4t_feed_throughput DIR feed|feed-validate|bare [threads] [auto|sorted|sort]
+// (feed-validate: the feed with the signal-timing check on, SignalTiming::validate).
 // Prints construction time (first in the process and again), first-group latency,
 // total time and events/s; run it under /usr/bin/time -v for the peak RSS.
 #include <chrono>
@@ -19,8 +20,9 @@ using Clock = std::chrono::steady_clock;
 
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
-ColumnarFeedOptions options(const std::string& dir, int threads, const std::string& order) {
+ColumnarFeedOptions options(const std::string& dir, int threads, const std::string& order, bool validate) {
   ColumnarFeedOptions o;
+  o.timing.validate = validate;
   o.prices = dir + "/prices.parquet";
   o.signals = ml4t::backtest::DataSource(dir + "/signals.parquet");
   o.threads = threads;
@@ -29,11 +31,11 @@ ColumnarFeedOptions options(const std::string& dir, int threads, const std::stri
   return o;
 }
 
-int run_feed(const std::string& dir, int threads, const std::string& order) {
+int run_feed(const std::string& dir, int threads, const std::string& order, bool validate) {
   const auto t0 = Clock::now();
-  ColumnarDataFeed feed(options(dir, threads, order));
+  ColumnarDataFeed feed(options(dir, threads, order, validate));
   const auto t1 = Clock::now();
-  { ColumnarDataFeed again(options(dir, threads, order)); }
+  { ColumnarDataFeed again(options(dir, threads, order, validate)); }
   const auto t1b = Clock::now();
   auto group = feed.next_group();
   const auto t2 = Clock::now();
@@ -54,9 +56,9 @@ int run_feed(const std::string& dir, int threads, const std::string& order) {
   const auto t3 = Clock::now();
   const double iterate = seconds(t1b, t3);
   std::printf(
-      "feed (%s): construct %.1f ms (again %.1f ms), first group %.1f ms, iterate %.3f s, %llu events, %.2f M "
+      "feed%s (%s): construct %.1f ms (again %.1f ms), first group %.1f ms, iterate %.3f s, %llu events, %.2f M "
       "events/s, sorted_by_duckdb=%d, checksum %.9g\n",
-      order.c_str(), seconds(t0, t1) * 1e3, seconds(t1, t1b) * 1e3, seconds(t1b, t2) * 1e3, iterate,
+      validate ? "+validate" : "", order.c_str(), seconds(t0, t1) * 1e3, seconds(t1, t1b) * 1e3, seconds(t1b, t2) * 1e3, iterate,
       static_cast<unsigned long long>(events), static_cast<double>(events) / iterate / 1e6, feed.sorted_by_duckdb(),
       checksum);
   return 0;
@@ -103,11 +105,12 @@ int run_bare(const std::string& dir, int threads) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s DIR feed|bare [threads] [auto|sorted|sort]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DIR feed|feed-validate|bare [threads] [auto|sorted|sort]\n", argv[0]);
     return 2;
   }
   const std::string dir = argv[1], mode = argv[2];
   const int threads = argc > 3 ? std::atoi(argv[3]) : 0;
   const std::string order = argc > 4 ? argv[4] : "auto";
-  return mode == "feed" ? run_feed(dir, threads, order) : run_bare(dir, threads);
+  if (mode == "feed" || mode == "feed-validate") return run_feed(dir, threads, order, mode == "feed-validate");
+  return run_bare(dir, threads);
 }

@@ -599,6 +599,93 @@ bool is_memory_size(std::string_view text) {
   return i == text.size() && kUnits.count(unit) > 0;
 }
 
+// A scalar of strategy.params with the type YAML gives it: quoted = text; plain scalars
+// are tried as integer, number, then boolean (yaml-cpp's own conversions).
+std::optional<StrategyParam> param_scalar(const YAML::Node& node) {
+  StrategyParam v;
+  v.text = node.Scalar();
+  if (node.Tag() == "!") return v;  // quoted
+  int64_t i = 0;
+  double d = 0;
+  bool b = false;
+  if (YAML::convert<int64_t>::decode(node, i)) {
+    v.kind = StrategyParam::Kind::kInteger;
+    v.integer = i;
+    v.number = static_cast<double>(i);
+  } else if (YAML::convert<double>::decode(node, d) && std::isfinite(d)) {
+    v.kind = StrategyParam::Kind::kNumber;
+    v.number = d;
+  } else if (YAML::convert<bool>::decode(node, b)) {
+    v.kind = StrategyParam::Kind::kBool;
+    v.flag = b;
+  }
+  return v;
+}
+
+void load_strategy_params(Loader& L, const YAML::Node& node, StrategyParams& out) {
+  if (!node.IsMap()) {
+    L.error("strategy.params", fmt::format("expected a mapping of name: value, got {}", describe(node)));
+    return;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string name = it->first.Scalar();
+    const std::string path = StrategyParams::path_of(name);
+    const YAML::Node value = it->second;
+    if (value.IsScalar() && value.Scalar() == kUnresolved) continue;
+    if (value.IsScalar()) {
+      out.set(name, *param_scalar(value));
+    } else if (value.IsSequence()) {
+      StrategyParam list;
+      list.kind = StrategyParam::Kind::kList;
+      bool ok = true;
+      for (size_t i = 0; i < value.size() && ok; ++i) {
+        if (!value[i].IsScalar()) {
+          L.error(fmt::format("{}[{}]", path, i), fmt::format("expected a number or text, got {}", describe(value[i])));
+          ok = false;
+        } else {
+          list.items.push_back(*param_scalar(value[i]));
+          list.text += (i ? ", " : "") + value[i].Scalar();
+        }
+      }
+      list.text = "[" + list.text + "]";
+      if (ok) out.set(name, std::move(list));
+    } else if (value.IsNull()) {
+      L.error(path, "has no value; give one (e.g. 0.5) or remove it");
+    } else {
+      L.error(path, fmt::format("expected a number, text or a list of them, got {}", describe(value)));
+    }
+  }
+}
+
+// strategy: {type: plugin|python, path, class, params}.
+void load_custom_strategy(Loader& L, const YAML::Node& node, BacktestConfig& cfg) {
+  CustomStrategyConfig c;
+  c.type = node["type"].Scalar();
+  L.check_keys(node, "strategy", {"type", "path", "class", "params"});
+  const bool python = c.type == "python";
+  const auto path_node = Loader::present(node, "path");
+  if (!path_node) {
+    L.error("strategy.path", python ? "missing; give the Python file, e.g. path: my_strategy.py"
+                                    : "missing; give the plugin library, e.g. path: build/libmy_strategy.so");
+  } else if (const auto text = L.scalar(*path_node, "strategy.path", "a file path")) {
+    c.path = L.resolve(*text);
+    std::error_code ec;
+    if (text->empty()) {
+      L.error("strategy.path", "must not be empty");
+    } else if (!fs::is_regular_file(c.path, ec)) {
+      L.error("strategy.path", fmt::format("{} not found: {}; check the path (relative paths are resolved against "
+                                           "the config's folder)",
+                                           python ? "Python file" : "plugin library", c.path.string()));
+    }
+  }
+  L.string(node, "class", "strategy", c.class_name);
+  if (python && c.class_name.empty() && !Loader::present(node, "class")) {
+    L.error("strategy.class", "missing; name the Strategy subclass in the file, e.g. class: MyStrategy");
+  }
+  if (const auto params = Loader::present(node, "params")) load_strategy_params(L, *params, c.params);
+  cfg.custom_strategy = std::move(c);
+}
+
 const std::vector<std::string> kTopKeys = {"data_sources",  "features", "execution", "risk_rules",
                                            "signal_timing", "strategy", "universe",  "output", "resources",
                                            "data_quality"};
@@ -748,9 +835,18 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
                                                          "min_confidence",
                                                          "confidence_signal",
                                                          "context_filters"};
-  if (const auto sn = L.section(root, "strategy", "strategy", strategy_keys)) {
+  // Read-only lookups: operator[] on a non-const node would add the keys it looks for.
+  const YAML::Node strategy_node = static_cast<const YAML::Node&>(root)["strategy"];
+  const YAML::Node strategy_type = strategy_node.IsDefined() && strategy_node.IsMap()
+                                       ? static_cast<const YAML::Node&>(strategy_node)["type"]
+                                       : YAML::Node();
+  const bool custom = strategy_type.IsDefined() && strategy_type.IsScalar() &&
+                      (strategy_type.Scalar() == "plugin" || strategy_type.Scalar() == "python");
+  if (custom) {
+    load_custom_strategy(L, strategy_node, cfg);
+  } else if (const auto sn = L.section(root, "strategy", "strategy", strategy_keys)) {
     auto& s = cfg.strategy;
-    static const std::vector<std::string> types = {"signal_threshold", "top_k"};
+    static const std::vector<std::string> types = {"signal_threshold", "top_k", "plugin", "python"};
     if (const auto t = L.choice(*sn, "type", "strategy", types)) s.type = types[*t];
     L.string(*sn, "signal", "strategy", s.signal);
     if (const auto side = L.choice(*sn, "side", "strategy", {"long", "short", "both"})) {
@@ -844,8 +940,8 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
                                            config_name(s.side)));
     }
   }
-  // The strategy's signal must come from somewhere.
-  if (!cfg.data_sources.signals && !cfg.features && L.errors().empty()) {
+  // The strategy's signal must come from somewhere (a custom strategy reads what it likes).
+  if (!custom && !cfg.data_sources.signals && !cfg.features && L.errors().empty()) {
     L.error("strategy.signal",
             fmt::format("\"{}\" needs a signals source; add data_sources.signals (or features)", cfg.strategy.signal));
   }
@@ -860,12 +956,12 @@ BacktestConfig load(YAML::Node root, const fs::path& base_dir, const std::vector
     return (cfg.data_sources.signals && has(cfg.data_sources.signals->columns)) ||
            (cfg.features && has(cfg.features->source.columns));
   };
-  if ((cfg.data_sources.signals || cfg.features) && !listed(cfg.strategy.signal)) {
+  if (!custom && (cfg.data_sources.signals || cfg.features) && !listed(cfg.strategy.signal)) {
     L.error("strategy.signal", fmt::format("\"{}\" is not among the listed signal/feature columns; add it to "
                                            "data_sources.signals.columns or pick a listed one",
                                            cfg.strategy.signal));
   }
-  if (cfg.strategy.min_confidence && (cfg.data_sources.signals || cfg.features) &&
+  if (!custom && cfg.strategy.min_confidence && (cfg.data_sources.signals || cfg.features) &&
       !listed(cfg.strategy.confidence_signal)) {
     L.error("strategy.confidence_signal", fmt::format("\"{}\" is not among the listed signal/feature columns; add it "
                                                       "to data_sources.signals.columns",
@@ -1004,6 +1100,59 @@ void opt_num(W& w, std::string_view key, const std::optional<double>& v) {
 }
 
 template <typename W>
+void dump_builtin_strategy(W& w, const StrategySpec& s) {
+  w.key("strategy").begin_map();
+  w.key("type").str(s.type);
+  w.key("signal").str(s.signal);
+  w.key("side").str(config_name(s.side));
+  w.key("entry").num(s.entry);
+  w.key("exit").num(s.exit);
+  opt_num(w, "short_entry", s.short_entry);
+  opt_num(w, "short_exit", s.short_exit);
+  w.key("size_pct").num(s.size_pct);
+  w.key("k").num(s.k);
+  w.key("rebalance_every").num(s.rebalance_every);
+  opt_num(w, "weight_per_asset", s.weight_per_asset);
+  w.key("gross_exposure").num(s.gross_exposure);
+  opt_num(w, "min_confidence", s.min_confidence);
+  w.key("confidence_signal").str(s.confidence_signal);
+  w.key("context_filters").begin_list();
+  for (const auto& rule : s.context_filters) w.str(fmt::format("{} {} {}", rule.field, rule.op, rule.value));
+  w.end_list();
+  w.end_map();
+}
+
+template <typename W>
+void dump_param(W& w, const StrategyParam& v) {
+  switch (v.kind) {
+    case StrategyParam::Kind::kInteger:
+    case StrategyParam::Kind::kNumber: w.num(v.number); break;
+    case StrategyParam::Kind::kBool: w.boolean(v.flag); break;
+    case StrategyParam::Kind::kText: w.quoted(v.text); break;
+    case StrategyParam::Kind::kList:
+      w.begin_list();
+      for (const auto& item : v.items) dump_param(w, item);
+      w.end_list();
+      break;
+  }
+}
+
+template <typename W>
+void dump_custom_strategy(W& w, const CustomStrategyConfig& s) {
+  w.key("strategy").begin_map();
+  w.key("type").str(s.type);
+  w.key("path").str(s.path.string());
+  if (!s.class_name.empty()) w.key("class").str(s.class_name);
+  w.key("params").begin_map();
+  for (const auto& [name, value] : s.params.entries()) {
+    w.key(name);
+    dump_param(w, value);
+  }
+  w.end_map();
+  w.end_map();
+}
+
+template <typename W>
 void dump(W& w, const BacktestConfig& c) {
   w.begin_map();
   w.key("data_sources").begin_map();
@@ -1067,26 +1216,11 @@ void dump(W& w, const BacktestConfig& c) {
   w.key("validate").boolean(st.validate);
   w.key("fail_on_violation").boolean(st.fail_on_violation);
   w.end_map();
-  const auto& s = c.strategy;
-  w.key("strategy").begin_map();
-  w.key("type").str(s.type);
-  w.key("signal").str(s.signal);
-  w.key("side").str(config_name(s.side));
-  w.key("entry").num(s.entry);
-  w.key("exit").num(s.exit);
-  opt_num(w, "short_entry", s.short_entry);
-  opt_num(w, "short_exit", s.short_exit);
-  w.key("size_pct").num(s.size_pct);
-  w.key("k").num(s.k);
-  w.key("rebalance_every").num(s.rebalance_every);
-  opt_num(w, "weight_per_asset", s.weight_per_asset);
-  w.key("gross_exposure").num(s.gross_exposure);
-  opt_num(w, "min_confidence", s.min_confidence);
-  w.key("confidence_signal").str(s.confidence_signal);
-  w.key("context_filters").begin_list();
-  for (const auto& rule : s.context_filters) w.str(fmt::format("{} {} {}", rule.field, rule.op, rule.value));
-  w.end_list();
-  w.end_map();
+  if (c.custom_strategy) {
+    dump_custom_strategy(w, *c.custom_strategy);
+  } else {
+    dump_builtin_strategy(w, c.strategy);
+  }
   w.key("universe").begin_map();
   w.key("assets").begin_list();
   for (const auto& a : c.universe.assets) w.str(a);
@@ -1129,6 +1263,7 @@ class JsonDump {
   JsonDump& end_list() { return w_.end_array(), *this; }
   JsonDump& key(std::string_view k) { return w_.key(k), *this; }
   JsonDump& str(std::string_view v) { return w_.value(v), *this; }
+  JsonDump& quoted(std::string_view v) { return str(v); }
   JsonDump& num(double v) { return w_.value(v), *this; }
   JsonDump& boolean(bool v) { return w_.value(v), *this; }
   JsonDump& null() { return w_.null(), *this; }
@@ -1146,6 +1281,8 @@ class YamlDump {
   YamlDump& end_list() { return e_ << YAML::EndSeq, *this; }
   YamlDump& key(std::string_view k) { return e_ << YAML::Key << std::string(k) << YAML::Value, *this; }
   YamlDump& str(std::string_view v) { return e_ << std::string(v), *this; }
+  // Text that must stay text when read back (a param "0.5").
+  YamlDump& quoted(std::string_view v) { return e_ << YAML::DoubleQuoted << std::string(v), *this; }
   YamlDump& num(double v) { return e_ << fmt::format("{}", v), *this; }
   YamlDump& boolean(bool v) { return e_ << v, *this; }
   YamlDump& null() { return e_ << YAML::Null, *this; }

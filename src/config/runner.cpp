@@ -13,7 +13,7 @@
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/data/feature_provider.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
-#include "ml4t/backtest/engine/builtin_strategies.hpp"
+#include "ml4t/backtest/config/strategy_factory.hpp"
 
 namespace ml4t::backtest {
 
@@ -158,11 +158,17 @@ bool checks_timing(const BacktestConfig& config) {
   return config.signal_timing.validate && (config.data_sources.signals || config.features);
 }
 
+// Violations a run's or validate's report describes (they print the first few); the
+// rest are counted. Keeps the report's memory small on badly stamped data.
+constexpr size_t kRunTimingExamples = 1000;
+
 // The feed options with the timing check on: its reports (signals, then a feature file)
 // are merged into `report`.
-ColumnarFeedOptions checked_feed_options(const BacktestConfig& config, TimingReport& report) {
+ColumnarFeedOptions checked_feed_options(const BacktestConfig& config, TimingReport& report,
+                                         size_t examples = kRunTimingExamples) {
   ColumnarFeedOptions o = to_feed_options(config);
   o.timing.validate = true;
+  o.timing_examples = examples;
   o.on_timing_report = [&report](const TimingReport& part) {
     report.is_valid = report.is_valid && part.is_valid;
     report.total += part.total;
@@ -197,7 +203,7 @@ void stream_to_end(DataFeed& feed, const RunHooks& hooks) {
 TimingReport signal_timing_report(const BacktestConfig& config, const RunHooks& hooks) {
   TimingReport report;
   if (!config.data_sources.signals && !config.features) return report;
-  ColumnarFeedOptions o = checked_feed_options(config, report);
+  ColumnarFeedOptions o = checked_feed_options(config, report, ColumnarFeedOptions{}.timing_examples);
   o.timing.fail_on_violation = false;  // a report, never an error
   ColumnarDataFeed feed(std::move(o));
   stream_to_end(feed, hooks);
@@ -220,7 +226,7 @@ ConfigCheck check_config(const BacktestConfig& config, const RunHooks& hooks) {
   // Building the strategy and the engine checks their fields (signals, confidence,
   // context filters, the risk rules' context field) against the feed's schema; neither
   // reads a row.
-  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  auto strategy = make_strategy(config, feed.schema());
   BacktestEngine engine(feed, *strategy, to_engine_config(config));
   const auto& rr = config.risk_rules;
   if ((rr.min_vix || rr.max_vix) && !feed.schema().find_context(rr.context_field)) {
@@ -251,7 +257,7 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   TimingReport timing;
   const bool check_timing = checks_timing(config);
   ColumnarDataFeed feed(check_timing ? checked_feed_options(config, timing) : to_feed_options(config));
-  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  auto strategy = make_strategy(config, feed.schema());
   BacktestEngine engine(feed, *strategy, to_engine_config(config));
   if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
   if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);

@@ -46,17 +46,15 @@ int64_t ns_per_unit(duck::ColumnType source_type) {
 
 // One streaming scan: a connection of its own (DuckDB allows one open stream per
 // connection), the current chunk, and the chunk's timestamps converted to ns. With
-// `origin` the scan ends with each row's file name and row number (scan_sql's
-// with_origin), and file names are numbered in `origin`.
+// `with_origin` the scan ends with each row's file and row number (scan_sql's
+// with_origin).
 class Cursor {
  public:
-  void open(duck::Database& db, const ResolvedSource& src, const std::string& sql,
-            detail::FileNames* origin = nullptr) {
+  void open(duck::Database& db, const ResolvedSource& src, const std::string& sql, bool with_origin = false) {
     con_ = std::make_unique<duck::Connection>(db);
     detail::prepare_connection(*con_);
     src_ = &src;
-    origin_ = origin;
-    extra_ = origin ? 2 : 0;
+    extra_ = with_origin ? 2 : 0;
     scale_ = ns_per_unit(src.ts_type);
     result_ =
         std::make_unique<duck::Result>(con_->stream(sql, fmt::format("reading {} {}", src.role, src.description)));
@@ -101,10 +99,9 @@ class Cursor {
     }
     asset_valid_ = chunk_.validity(1);
     assets_ = duck::StringColumn(chunk_.data<char>(1));
-    if (origin_) {
-      files_ = duck::StringColumn(chunk_.data<char>(columns_ - 2));
+    if (extra_ > 0) {
+      file_index_ = chunk_.data<int64_t>(columns_ - 2);
       file_rows_ = chunk_.data<int64_t>(columns_ - 1);
-      file_record_ = nullptr;  // a record's pointer means nothing in another chunk
     }
     return true;
   }
@@ -119,17 +116,9 @@ class Cursor {
     const size_t c = i + 2;
     return duck::DataChunk::is_valid(validity_[c], row_) ? values_[c][row_] : kMissing;
   }
-  /// The number (in `origin`) of the current row's file; with `origin` only.
-  uint32_t file_id() {
-    const char* record = files_.record(row_);
-    // Rows of one file share a record (same length, prefix and data pointer).
-    if (file_record_ == nullptr || std::memcmp(record, file_record_, duck::StringColumn::kRecordSize) != 0) {
-      file_record_ = record;
-      file_id_ = origin_->intern(files_[row_]);
-    }
-    return file_id_;
-  }
-  /// The current row's 0-based row in its file (-1 when unknown); with `origin` only.
+  /// The current row's file (index in ResolvedSource::files); with_origin only.
+  uint32_t file_id() const { return static_cast<uint32_t>(file_index_[row_]); }
+  /// The current row's 0-based row in its file (-1 when unknown); with_origin only.
   int64_t file_row() const { return file_rows_[row_]; }
   duck::Connection& connection() { return *con_; }
 
@@ -146,11 +135,8 @@ class Cursor {
   size_t row_ = 0, size_ = 0, columns_ = 0, extra_ = 0;
   int64_t scale_ = 1000;
   bool done_ = false;
-  detail::FileNames* origin_ = nullptr;
-  duck::StringColumn files_{nullptr};
+  const int64_t* file_index_ = nullptr;
   const int64_t* file_rows_ = nullptr;
-  const char* file_record_ = nullptr;
-  uint32_t file_id_ = 0;
 };
 
 // The latest visible values per key (asset, or 0 for market-wide) and, per key, a short
@@ -471,7 +457,6 @@ struct ColumnarDataFeed::Impl {
       int64_t row;
     };
     std::unique_ptr<detail::TimingCheck> timing;
-    detail::FileNames files;         //!< file names of the scan's rows (for the report)
     std::vector<Consumed> consumed;  //!< rows of one advance call, checked once it can no longer restart
   };
 
@@ -584,7 +569,7 @@ struct ColumnarDataFeed::Impl {
                   bool check_timing) {
     auto vs = std::make_unique<ValueSource>();
     if (check_timing) {
-      vs->timing = std::make_unique<detail::TimingCheck>(symbols, vs->files, lag, detail::kMaxTimingExamples);
+      vs->timing = std::make_unique<detail::TimingCheck>(symbols, vs->src.files, lag, options.timing_examples);
       timing_checks.push_back(vs->timing.get());
     }
     vs->market_only = market_only;
@@ -709,18 +694,18 @@ struct ColumnarDataFeed::Impl {
       if (plans[i] == Plan::kWatch) vs.watch = std::make_unique<OrderWatch>(db, vs.src, std::move(*rg_plans[i]));
       vs.cursor.open(db, vs.src,
                      detail::scan_sql(vs.src, value_filter, vs.sorted_by_duckdb, !vs.market_only, vs.timing != nullptr),
-                     vs.timing ? &vs.files : nullptr);
+                     vs.timing != nullptr);
     }
   }
 
   // A watched source turned out unsorted. Everything used so far was verified, so
   // re-read the rest (rows after `after`) sorted by DuckDB.
   void restart(Cursor& cursor, const ResolvedSource& src, const detail::ScanFilter& base, int64_t after,
-               bool filter_assets, detail::FileNames* origin = nullptr) {
+               bool filter_assets, bool with_origin = false) {
     detail::ScanFilter f = base;
     if (after != std::numeric_limits<int64_t>::min()) f.after = Timestamp::from_nanos(after);
     cursor = Cursor();
-    cursor.open(db, src, detail::scan_sql(src, f, true, filter_assets, origin != nullptr), origin);
+    cursor.open(db, src, detail::scan_sql(src, f, true, filter_assets, with_origin), with_origin);
   }
 
   void restart_prices(uint64_t rows_in_group) {
@@ -736,7 +721,7 @@ struct ColumnarDataFeed::Impl {
     vs.watch.reset();
     vs.sorted_by_duckdb = true;
     vs.last_ts = vs.bound;
-    restart(vs.cursor, vs.src, value_filter, vs.bound, !vs.market_only, vs.timing ? &vs.files : nullptr);
+    restart(vs.cursor, vs.src, value_filter, vs.bound, !vs.market_only, vs.timing != nullptr);
   }
 
   // ---------------------------------------------------------------- per asset state

@@ -325,11 +325,13 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
       const std::string f = duck::quote_literal(source.timestamp_format);
       formats = fmt::format(", timestampformat = {0}, dateformat = {0}", f);
     }
-    src.reader = fmt::format("read_csv({}, header = true, hive_partitioning = {}{})", list, src.hive, formats);
+    src.reader_options = fmt::format(", header = true, hive_partitioning = {}{}", src.hive, formats);
+    src.reader = fmt::format("read_csv({}{})", list, src.reader_options);
   } else {
     // By name: partitions whose column sets differ keep every column (checked per file below).
-    src.reader = fmt::format("read_parquet({}, hive_partitioning = {}{})", list, src.hive,
-                             src.files.size() > 1 ? ", union_by_name = true" : "");
+    src.reader_options =
+        fmt::format(", hive_partitioning = {}{}", src.hive, src.files.size() > 1 ? ", union_by_name = true" : "");
+    src.reader = fmt::format("read_parquet({}{})", list, src.reader_options);
   }
 
   // Schema only: LIMIT 0 reads the footer (Parquet) or sniffs a sample (CSV).
@@ -496,8 +498,14 @@ std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool o
   for (const auto& c : src.value_columns) cols += fmt::format(", CAST({} AS DOUBLE)", duck::quote_identifier(c));
   std::string reader = src.reader;
   if (with_origin) {
-    cols += src.csv ? ", filename, -1::BIGINT" : ", filename, file_row_number";
-    reader = reader_call(src, src.csv ? ", filename = true" : ", filename = true, file_row_number = true");
+    // The files listed one by one, so that DuckDB's file_index is the index in src.files
+    // (a number per row is cheap; a file name per row is a string copy per row).
+    std::string files = "[";
+    for (size_t i = 0; i < src.files.size(); ++i) files += (i ? ", " : "") + duck::quote_literal(src.files[i]);
+    files += "]";
+    cols += src.csv ? ", CAST(file_index AS BIGINT), -1::BIGINT" : ", CAST(file_index AS BIGINT), file_row_number";
+    reader = fmt::format("{}({}{}{})", src.csv ? "read_csv" : "read_parquet", files, src.reader_options,
+                         src.csv ? "" : ", file_row_number = true");
   }
   std::string sql = fmt::format("SELECT {} FROM {}{}", cols, reader, where_clause(src, filter, filter_assets));
   if (order_by) {

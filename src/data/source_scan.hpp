@@ -41,6 +41,7 @@ struct ResolvedSource {
   bool csv = false;
   bool hive = false;
   std::string reader;  //!< read_parquet([...], ...) or read_csv([...], ...)
+  std::string reader_options;  //!< what follows the file list in `reader` (", hive_partitioning = ...")
   std::vector<std::string> partition_keys;
   std::vector<std::string> all_columns;  //!< every column found, for messages
   std::string ts_column;
@@ -49,7 +50,7 @@ struct ResolvedSource {
   std::vector<std::string> value_columns;  //!< file names
   std::vector<std::string> field_names;    //!< after rename
   std::vector<bool> present;               //!< per required+optional field (prices)
-  std::vector<std::string> files;          //!< resolved file list (parquet only)
+  std::vector<std::string> files;          //!< every file (globs and folders expanded, hive partitions pruned)
 };
 
 /// A DuckDB instance with these settings, shared by every live user in the process:
@@ -72,7 +73,8 @@ std::string ts_ns_expression(const ResolvedSource& src);
 std::string where_clause(const ResolvedSource& src, const ScanFilter& filter, bool filter_assets);
 /// SELECT ts_ns, asset, value... FROM src WHERE ... [ORDER BY ts, asset]. Values are DOUBLE;
 /// the asset is VARCHAR (NULL allowed). Without an asset column the second column is NULL.
-/// `with_origin` adds the row's file name and 0-based row in it (-1 for CSV) at the end.
+/// `with_origin` adds the row's file (its index in src.files) and 0-based row in it (-1
+/// for CSV) at the end, as BIGINTs.
 std::string scan_sql(const ResolvedSource& src, const ScanFilter& filter, bool order_by, bool filter_assets = true,
                      bool with_origin = false);
 /// SELECT ts_ns FROM src WHERE ... (the cheap sortedness pre-scan).

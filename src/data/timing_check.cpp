@@ -5,17 +5,14 @@
 
 namespace ml4t::backtest::detail {
 
-uint32_t FileNames::intern(std::string_view name) {
-  auto it = ids_.find(std::string(name));
-  if (it != ids_.end()) return it->second;
-  const auto id = static_cast<uint32_t>(names_.size());
-  names_.emplace_back(name);
-  ids_.emplace(names_.back(), id);
-  return id;
-}
-
-TimingCheck::TimingCheck(const SymbolTable& symbols, const FileNames& files, int lag, size_t max_examples)
+TimingCheck::TimingCheck(const SymbolTable& symbols, const std::vector<std::string>& files, int lag,
+                         size_t max_examples)
     : symbols_(symbols), files_(files), lag_(static_cast<uint64_t>(lag)), max_examples_(max_examples) {}
+
+const std::string& TimingCheck::file_name(uint32_t file) const {
+  static const std::string kUnknown;
+  return file < files_.size() ? files_[file] : kUnknown;
+}
 
 void TimingCheck::ensure_assets(size_t n) {
   if (n > assets_.size()) {
@@ -152,7 +149,7 @@ void TimingCheck::update_duplicate(AssetId id, int64_t stamp, uint32_t file, int
     Example& e = examples_[slot];
     if (e.kind != Kind::kDuplicate || e.stamp != stamp) continue;
     e.row = std::max(e.row, row);
-    if (files_.name(file) < files_.name(e.file)) e.file = file;
+    if (file_name(file) < file_name(e.file)) e.file = file;
     return;
   }
 }
@@ -179,7 +176,7 @@ TimingReport TimingCheck::finish(const std::vector<uint64_t>& bars_seen) {
     if (a.asset != b.asset) return names[a.asset] < names[b.asset];
     if (a.stamp != b.stamp) return a.stamp < b.stamp;
     if (a.kind != b.kind) return a.kind < b.kind;
-    if (a.file != b.file) return files_.name(a.file) < files_.name(b.file);
+    if (a.file != b.file) return file_name(a.file) < file_name(b.file);
     return a.row < b.row;
   });
   report.violations.reserve(kept.size());
@@ -190,7 +187,7 @@ TimingReport TimingCheck::finish(const std::vector<uint64_t>& bars_seen) {
     v.asset = names[e.asset];
     v.signal_time = Timestamp::from_nanos(e.stamp);
     if (e.used != kNone) v.used_at = Timestamp::from_nanos(e.used);
-    v.file = files_.name(e.file);
+    v.file = file_name(e.file);
     v.row = e.row;
     v.message = describe_violation(v, static_cast<int>(lag_));
     report.violations.push_back(std::move(v));

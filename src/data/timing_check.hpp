@@ -9,7 +9,6 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "ml4t/backtest/core/symbol_table.hpp"
@@ -17,27 +16,17 @@
 
 namespace ml4t::backtest::detail {
 
-/// Violations a report describes one by one (the rest are counted).
+/// Violations validate_signal_timing describes one by one (the rest are counted); the
+/// default of ColumnarFeedOptions::timing_examples.
 constexpr size_t kMaxTimingExamples = 100000;
-
-/// File names of a scan, numbered in order of first appearance (violation examples keep
-/// the number, not the text).
-class FileNames {
- public:
-  uint32_t intern(std::string_view name);
-  const std::string& name(uint32_t id) const { return names_[id]; }
-
- private:
-  std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> ids_;
-};
 
 /// One source's timing check (signals, or a feature file).
 class TimingCheck {
  public:
-  /// `lag`: bars a value waits (SignalTiming::lag_bars). `max_examples`: violations kept
-  /// with their details; every violation is counted.
-  TimingCheck(const SymbolTable& symbols, const FileNames& files, int lag, size_t max_examples);
+  /// `files`: the source's files (a row's file is an index into them). `lag`: bars a
+  /// value waits (SignalTiming::lag_bars). `max_examples`: violations kept with their
+  /// details; every violation is counted.
+  TimingCheck(const SymbolTable& symbols, const std::vector<std::string>& files, int lag, size_t max_examples);
 
   /// Per-asset state for asset ids below `n`.
   void ensure_assets(size_t n);
@@ -93,7 +82,9 @@ class TimingCheck {
   void update_duplicate(AssetId id, int64_t stamp, uint32_t file, int64_t row);
 
   const SymbolTable& symbols_;
-  const FileNames& files_;
+  const std::string& file_name(uint32_t file) const;
+
+  const std::vector<std::string>& files_;
   uint64_t lag_;
   size_t max_examples_;
   bool violated_ = false;

@@ -20,25 +20,22 @@ void Strategy::throw_outside_run() {
 }
 
 uint64_t Strategy::order(AssetId asset, double quantity, OrderType type, double limit, double stop, TimeInForce tif) {
-  return core().submit(asset, quantity, type, limit, stop, kNoPrice, tif);
+  return core().submit({.asset = asset, .quantity = quantity, .type = type, .limit = limit, .stop = stop, .tif = tif});
 }
 
 uint64_t Strategy::order_trailing_stop(AssetId asset, double quantity, double trail_percent, TimeInForce tif) {
-  return core().submit(asset, quantity, OrderType::kTrailingStop, kNoPrice, kNoPrice, trail_percent, tif);
+  return core().submit(
+      {.asset = asset, .quantity = quantity, .type = OrderType::kTrailingStop, .trail = trail_percent, .tif = tif});
 }
 
 uint64_t Strategy::buy_percent(AssetId asset, double pct, double price) {
-  if (!(price > 0))
-    return core().submit(asset, kNoPrice, OrderType::kMarket, kNoPrice, kNoPrice, kNoPrice, TimeInForce::kGtc);
-  return core().submit(asset, pct * core().equity() / price, OrderType::kMarket, kNoPrice, kNoPrice, kNoPrice,
-                       TimeInForce::kGtc);
+  if (!(price > 0)) return core().submit(detail::market_order(asset, kNoPrice));
+  return core().submit(detail::market_order(asset, pct * core().equity() / price));
 }
 
 uint64_t Strategy::sell_percent(AssetId asset, double pct, double price) {
-  if (!(price > 0))
-    return core().submit(asset, kNoPrice, OrderType::kMarket, kNoPrice, kNoPrice, kNoPrice, TimeInForce::kGtc);
-  return core().submit(asset, -pct * core().equity() / price, OrderType::kMarket, kNoPrice, kNoPrice, kNoPrice,
-                       TimeInForce::kGtc);
+  if (!(price > 0)) return core().submit(detail::market_order(asset, kNoPrice));
+  return core().submit(detail::market_order(asset, -pct * core().equity() / price));
 }
 
 uint64_t Strategy::order_target_percent(AssetId asset, double pct) {
@@ -47,8 +44,7 @@ uint64_t Strategy::order_target_percent(AssetId asset, double pct) {
   if (std::isnan(price)) {
     // No price to size with: a one-share order records the rejection ("no price yet").
     if (pct == 0) return c.order_target_quantity(asset, 0.0);
-    return c.submit(asset, std::copysign(1.0, pct), OrderType::kMarket, kNoPrice, kNoPrice, kNoPrice,
-                    TimeInForce::kGtc);
+    return c.submit(detail::market_order(asset, std::copysign(1.0, pct)));
   }
   return c.order_target_quantity(asset, pct * c.equity() / price);
 }

@@ -353,6 +353,25 @@ TEST_F(TimingInTheFeed, SignalsAndAFeatureFileGetAReportEach) {
   EXPECT_EQ(reports[1].violations[1].file, (dir / "f.parquet").string());
 }
 
+TEST_F(TimingInTheFeed, TheReportDescribesAsManyAsAskedAndCountsTheRest) {
+  // B 10:00:30 arrives with A 10:00:30 and is dropped for A 10:01:30, which comes first in
+  // (asset, time) order; A 10:05 (read at the end) is not among the first two.
+  copy_to(signals(), signals_sql("('10:00:30', 'B'), ('10:00:30', 'A'), ('10:01:30', 'A'), ('10:05:00', 'A')"));
+  auto o = options(false);
+  o.timing_examples = 2;
+  TimingReport report;
+  o.on_timing_report = [&](const TimingReport& r) { report = r; };
+  ColumnarDataFeed feed(o);
+  testing::drain(feed);
+  EXPECT_EQ(report.total, 4u);
+  ASSERT_EQ(report.violations.size(), 2u);
+  EXPECT_EQ(report.violations[0].signal_time, at("10:00:30"));
+  EXPECT_EQ(report.violations[0].asset, "A");
+  EXPECT_EQ(report.violations[0].used_at, at("10:02:00"));
+  EXPECT_EQ(report.violations[1].signal_time, at("10:01:30"));
+  EXPECT_FALSE(report.violations[1].used_at);
+}
+
 TEST_F(TimingInTheFeed, StampsBeforeTheRangeStartAreCheckedForDuplicatesOnly) {
   // With start 10:01 the 10:00 bars are not read: the 09:30 and 10:00:30 stamps cannot be
   // placed against them (they are visible from the first bars in range, as always).

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ml4t/backtest/config/strategy_params.hpp"
 #include "ml4t/backtest/core/timestamp.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
 
@@ -82,6 +83,16 @@ struct DataQualityConfig {
   std::string mixed_time_zones = "error";  //!< "error" or "naive_is_utc"
 };
 
+/// A strategy of one's own, named by `strategy: {type: plugin|python, path, class, params}`:
+/// a C++ shared library (config/strategy_plugin.hpp) or a Python file with a Strategy
+/// subclass. make_strategy() (config/strategy_factory.hpp) builds it.
+struct CustomStrategyConfig {
+  std::string type;            //!< "plugin" or "python"
+  std::filesystem::path path;  //!< the .so or .py file, absolute after loading
+  std::string class_name;      //!< `class`: python: required; plugin: optional check
+  StrategyParams params;       //!< `params`: handed to the constructor
+};
+
 /// A validated, fully resolved backtest configuration.
 class BacktestConfig {
  public:
@@ -97,6 +108,8 @@ class BacktestConfig {
   SignalTimingConfig signal_timing;
   /// The built-in strategy and its parameters (`strategy`).
   StrategySpec strategy;
+  /// Set when `strategy.type` is plugin or python (then `strategy` is unused).
+  std::optional<CustomStrategyConfig> custom_strategy;
   /// Assets and time range (`universe`).
   UniverseConfig universe;
   /// Result folder and formats (`output`).

@@ -108,6 +108,9 @@ struct ColumnarFeedOptions {
   /// signals, then a feature file) when the stream ends, empty or not. Unset: a
   /// non-empty report goes to on_warning as one line (unless fail_on_violation throws).
   std::function<void(const TimingReport&)> on_timing_report;
+  /// Violations a timing report describes one by one, the first in (asset, time) order;
+  /// the rest are only counted (TimingReport::total). Each costs a few hundred bytes.
+  size_t timing_examples = 100000;
 };
 
 /// The file-backed DataFeed. Events come in (timestamp, symbol) order. Price rows are

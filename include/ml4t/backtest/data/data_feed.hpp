@@ -28,6 +28,12 @@ class DataFeed {
   std::optional<MarketEvent> next_event();
   /// True when no event is left. May start reading (it looks ahead one group).
   bool is_exhausted();
+  /// True once a read (next_group, next_event, is_exhausted, iteration) found the end.
+  bool reached_end() const { return reached_end_; }
+  /// For a reader about to consume the feed from where it stands (an engine run): throws
+  /// ConfigError when the feed was already read to its end, where the run would
+  /// otherwise see no event at all. A feed that never had an event passes.
+  void expect_events_left() const;
 
   /// Range-for over single events: `for (const MarketEvent& e : feed)`.
   class EventIterator {
@@ -71,10 +77,13 @@ class DataFeed {
   virtual TimestampGroup fetch_group() = 0;
   /// True when fetch_group would return a valid group (may prefetch).
   virtual bool has_more_groups() = 0;
+  /// For feeds that can start again (InMemoryDataFeed::rewind): forget the end.
+  void restart_reading();
 
  private:
   TimestampGroup current_;
   uint32_t next_row_ = 0;
+  bool reached_end_ = false;
 };
 
 }  // namespace ml4t::backtest

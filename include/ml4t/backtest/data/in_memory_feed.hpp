@@ -25,7 +25,10 @@ class InMemoryDataFeed final : public DataFeed {
   /// The whole dataset (all groups), e.g. for columnar access.
   const Batch& batch() const { return *batch_; }
   /// Start again from the first group.
-  void rewind() { next_group_ = 0; }
+  void rewind() {
+    next_group_ = 0;
+    restart_reading();
+  }
 
  protected:
   TimestampGroup fetch_group() override;
