@@ -236,7 +236,7 @@ void register_run(CLI::App& app) {
     run.info.version = ML4T_VERSION;
     run.info.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     watchdog.writing();
-    // What the writers have not caught up with yet: a progress line once it takes a while.
+    // What the writers have not caught up with yet: redrawn while it takes a while.
     const auto writing_started = std::chrono::steady_clock::now();
     bool drew = false;
     ResultStreamWriter::WriteProgress progress;
@@ -248,7 +248,11 @@ void register_run(CLI::App& app) {
       };
     }
     writer.finish(run.results, run.info, progress);
-    if (drew) bar->finish();
+    if (tty) {  // the writing phase's final state, however short it was
+      const StreamStats stats = writer.stats();
+      bar->update_writing(stats.rows_written, stats.rows_pushed);
+      bar->finish();
+    }
     if (!args->quiet) print_metrics(run, out, run.info.elapsed_seconds);
   });
 }

@@ -16,6 +16,7 @@
 #include <cctype>
 #include <ctime>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,10 @@ TEST(CliBasics, ProgressBarOnlyOnATerminal) {
   while (i < bar.size() && std::isdigit(static_cast<unsigned char>(bar[i]))) ++i;
   EXPECT_GT(i, digits) << bar;
   EXPECT_EQ(bar.substr(i, rest.size()), rest) << bar;
+  // The writing phase ends with its own line: every row copy written (the CSV tables:
+  // 40 equity points plus the trades, fills and orders).
+  EXPECT_THAT(bar, HasSubstr("\rwriting results [##############################] 100.0% "));
+  EXPECT_TRUE(std::regex_search(bar, std::regex("100\\.0% ([0-9]+) of \\1 rows"))) << bar;
   const std::string out = testing::read_file(dir / "a.stdout");
   EXPECT_THAT(out, HasSubstr("backtest: 120 events, 3 assets"));
   EXPECT_THAT(out, HasSubstr("final equity"));
