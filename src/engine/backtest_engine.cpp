@@ -15,6 +15,8 @@ void BacktestEngine::set_progress_callback(ProgressCallback callback, uint64_t e
 
 void BacktestEngine::set_cancel_flag(const std::atomic<bool>* flag) { core_->set_cancel_flag(flag); }
 
+void BacktestEngine::set_result_sink(ResultSink* sink) { core_->set_result_sink(sink); }
+
 Results BacktestEngine::run() { return core_->run(); }
 
 }  // namespace ml4t::backtest
