@@ -9,6 +9,7 @@ void register_generate(CLI::App& app);
 void register_optimize(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_run(CLI::App& app);
+void register_sweep(CLI::App& app);
 void register_validate(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_events(CLI::App& app);

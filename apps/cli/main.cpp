@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   cli::register_optimize(app);
   cli::register_inspect(app);
   cli::register_run(app);
+  cli::register_sweep(app);
   cli::register_validate(app);
   cli::register_events(app);
   cli::register_bench(app);

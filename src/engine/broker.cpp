@@ -41,7 +41,7 @@ double Broker::round_quantity(double quantity) const {
 // Order entry
 
 uint64_t Broker::record_new(const OrderRequest& request, double quantity) {
-  OrderRecord rec;
+  OrderRecord& rec = recorder_.record_order();
   rec.created = rec.updated = market_.now();
   rec.asset = request.asset;
   rec.side = quantity >= 0 ? Side::kBuy : Side::kSell;
@@ -53,7 +53,7 @@ uint64_t Broker::record_new(const OrderRequest& request, double quantity) {
   rec.time_in_force = request.tif;
   rec.avg_fill_price = kMissing;
   rec.status = OrderStatus::kOpen;
-  return recorder_.record_order(std::move(rec));
+  return rec.id;
 }
 
 uint64_t Broker::reject(uint64_t order_id, std::string reason) {
@@ -122,7 +122,7 @@ uint64_t Broker::submit(const OrderRequest& request) {
                                   "leave a position of {}",
                                   -qty, name(asset), after));
   }
-  if (added > 0) {
+  if (added > 0 && entry_limits_.active()) {
     std::string why = entry_limits_.check({asset, projected, after, added, ref}, portfolio_, book_, market_, symbols_);
     if (!why.empty()) return reject(id, std::move(why));
   }

@@ -82,40 +82,4 @@ bool Portfolio::has_buying_power(AssetId asset, double signed_qty, double price,
   return free_after >= 0;
 }
 
-FillEffect Portfolio::apply_fill(AssetId asset, double signed_qty, double price, double commission) {
-  Position& p = positions_[asset];
-  const double qty_abs = std::abs(signed_qty);
-  equity_valid_ = false;  // cash and the position change
-  cash_ -= signed_qty * price + commission;
-  p.realized -= commission;
-
-  FillEffect e;
-  e.opening = qty_abs;  // the part that opens or adds
-  if (p.qty != 0 && sign_of(signed_qty) == -sign_of(p.qty)) {
-    e.reduced = true;
-    e.closing = std::min(qty_abs, std::abs(p.qty));
-    e.gross = e.closing * (price - p.avg_cost) * sign_of(p.qty);
-    p.realized += e.gross;
-    p.qty += sign_of(signed_qty) * e.closing;
-    if (std::abs(p.qty) < kShareEpsilon) p.qty = 0;
-    e.opening = qty_abs - e.closing;
-    if (p.qty == 0) {
-      e.flattened = true;
-      p.avg_cost = 0;
-      open_positions_.erase(std::find(open_positions_.begin(), open_positions_.end(), asset));
-    }
-  }
-  if (e.opening > kShareEpsilon) {
-    if (p.qty == 0) {
-      e.opened = true;
-      p.avg_cost = 0;
-      open_positions_.push_back(asset);
-    }
-    const double held = std::abs(p.qty);
-    p.avg_cost = (held * p.avg_cost + e.opening * price) / (held + e.opening);
-    p.qty += sign_of(signed_qty) * e.opening;
-  }
-  return e;
-}
-
 }  // namespace ml4t::backtest::detail

@@ -7,7 +7,10 @@
 
 namespace ml4t::backtest::detail {
 
-EntryLimits::EntryLimits(const RiskRules& rules, const Schema& schema) : rules_(rules) {
+EntryLimits::EntryLimits(const RiskRules& rules, const Schema& schema)
+    : rules_(rules),
+      active_(rules.min_vix || rules.max_vix || rules.max_position_size > 0 || rules.max_positions > 0 ||
+              rules.max_gross_exposure > 0) {
   // Resolved here so a missing field fails before anything is read.
   if (!rules.min_vix && !rules.max_vix) return;
   context_field_ = schema.find_context(rules.context_field);

@@ -33,6 +33,8 @@ class EntryLimits {
  public:
   /// Resolves the context field of min_vix/max_vix; ConfigError when the feed lacks it.
   EntryLimits(const RiskRules& rules, const Schema& schema);
+  /// Whether any entry limit is configured (else check() always allows).
+  bool active() const { return active_; }
   /// Why the order is refused, or "" when every limit allows it.
   std::string check(const EntryCheck& order, const Portfolio& portfolio, std::span<const AssetOrders> book,
                     const Market& market, const SymbolTable& symbols) const;
@@ -40,6 +42,7 @@ class EntryLimits {
  private:
   const RiskRules& rules_;
   std::optional<FieldId> context_field_;
+  bool active_ = false;
 };
 
 /// A protective exit decided on one bar.

@@ -11,11 +11,11 @@ namespace ml4t::backtest::detail {
 
 class RunRecorder {
  public:
-  /// A new order record; returns its id (ids are 1-based and dense).
-  uint64_t record_order(OrderRecord rec) {
-    rec.id = results_.orders.size() + 1;
-    results_.orders.push_back(std::move(rec));
-    return results_.orders.back().id;
+  /// A new order record, its id set (ids are 1-based and dense); the caller fills it in.
+  OrderRecord& record_order() {
+    OrderRecord& rec = results_.orders.emplace_back();
+    rec.id = results_.orders.size();
+    return rec;
   }
   /// The record of order `id`, updated in place until the order's state is final.
   OrderRecord& order(uint64_t id) { return results_.orders[id - 1]; }

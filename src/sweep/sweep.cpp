@@ -1,0 +1,280 @@
+// Planning (every config loaded and checked first), task ids, the worker pool, the
+// ledger of finished tasks (their summary.json files) and the manifest.
+#include "ml4t/backtest/sweep/sweep.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "ml4t/backtest/config/runner.hpp"
+#include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/data/columnar_data_feed.hpp"
+#include "ml4t/backtest/engine/backtest_engine.hpp"
+#include "ml4t/backtest/engine/builtin_strategies.hpp"
+#include "ml4t/backtest/results/writer.hpp"
+#include "sweep/ledger.hpp"
+
+namespace ml4t::backtest {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// FNV-1a, 64 bit: simple, fixed by its definition, the same on every platform.
+uint64_t fnv1a(std::string_view text, uint64_t h = 0xcbf29ce484222325ULL) {
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// What decides a feed's schema: the sources and their columns.
+std::string data_key(const BacktestConfig& c) {
+  auto src = [](const SourceConfig& s) {
+    return fmt::format("{}|{}|{}|{}|{}", s.path.string(), s.format, s.timestamp_column, s.asset_column,
+                       fmt::join(s.columns, ","));
+  };
+  std::string key = src(c.data_sources.prices);
+  if (c.data_sources.signals) key += "\n" + src(*c.data_sources.signals);
+  if (c.data_sources.context) key += "\nctx " + src(*c.data_sources.context);
+  if (c.features) key += "\nfeat " + src(c.features->source);
+  return key;
+}
+
+// Strategy and engine built against the data's schema, as `validate` does (no row read).
+void check_against_schema(const BacktestConfig& config, ColumnarDataFeed& feed) {
+  auto strategy = make_builtin_strategy(config.strategy, feed.schema());
+  BacktestEngine engine(feed, *strategy, to_engine_config(config));
+}
+
+}  // namespace
+
+std::string task_id(const BacktestConfig& config) {
+  std::string identity = "ml4t-sweep-task/1\n";
+  for (const auto& f : describe_inputs(config)) {
+    identity += fmt::format("{}\t{}\t{}\t{}\n", f.role, f.path.string(), f.bytes, f.modified ? f.modified->nanos() : 0);
+  }
+  BacktestConfig resolved = config;
+  resolved.output.dir.clear();  // where a single run would write does not change its results
+  resolved.source_file.clear();
+  identity += resolved.to_json();
+  return fmt::format("{:016x}", fnv1a(identity));
+}
+
+SweepPlan plan_sweep(const fs::path& config_file, const std::vector<std::string>& base_overrides,
+                     ParameterSpace space) {
+  SweepPlan plan;
+  plan.config_file = config_file;
+  plan.base_overrides = base_overrides;
+  std::vector<std::string> problems;
+  // One feed per distinct set of sources: opening it checks files and columns; building
+  // each task's strategy against its schema checks the fields the task uses.
+  std::map<std::string, std::shared_ptr<ColumnarDataFeed>> feeds;
+  std::map<std::string, std::string> feed_errors;
+  std::map<std::string, size_t> ids;
+  for (size_t i = 0; i < space.sets.size(); ++i) {
+    const ParameterSet& set = space.sets[i];
+    const std::string who = fmt::format("task {} ({})", i, set.describe());
+    SweepTask task;
+    task.index = i;
+    task.params = set;
+    task.overrides = base_overrides;
+    for (auto& o : set.overrides()) task.overrides.push_back(std::move(o));
+    try {
+      task.config = BacktestConfig::from_yaml(config_file, task.overrides);
+      const std::string key = data_key(task.config);
+      if (!feeds.count(key) && !feed_errors.count(key)) {
+        try {
+          feeds[key] = std::make_shared<ColumnarDataFeed>(to_feed_options(task.config));
+        } catch (const Error& e) {
+          feed_errors[key] = e.what();
+          problems.push_back(fmt::format("{}: {}", who, e.what()));
+          continue;
+        }
+      }
+      if (feed_errors.count(key)) continue;  // reported once, for the first task using it
+      check_against_schema(task.config, *feeds[key]);
+      task.id = task_id(task.config);
+      const auto [it, fresh] = ids.emplace(task.id, i);
+      if (!fresh) {
+        problems.push_back(fmt::format("{}: resolves to the same config as task {} (task id {}); drop one of them",
+                                       who, it->second, task.id));
+        continue;
+      }
+    } catch (const Error& e) {
+      problems.push_back(fmt::format("{}: {}", who, e.what()));
+      continue;
+    }
+    plan.tasks.push_back(std::move(task));
+  }
+  if (!problems.empty()) {
+    const size_t shown = std::min<size_t>(problems.size(), 20);
+    std::string text = fmt::format("{} of {} parameter set(s) cannot run; nothing was run:", problems.size(),
+                                   space.sets.size());
+    for (size_t i = 0; i < shown; ++i) {
+      std::string indented = problems[i];  // a config's own multi-line message, indented under its task
+      for (size_t at = indented.find('\n'); at != std::string::npos; at = indented.find('\n', at + 5)) {
+        indented.replace(at, 1, "\n    ");
+      }
+      text += "\n  " + indented;
+    }
+    if (shown < problems.size()) text += fmt::format("\n  ... and {} more", problems.size() - shown);
+    throw ConfigError(text);
+  }
+  plan.space = std::move(space);
+  return plan;
+}
+
+void check_sweep_output(const SweepOptions& options) {
+  std::error_code ec;
+  const fs::path& out = options.out;
+  if (out.empty()) throw ConfigError("--out: empty path; give the sweep's output folder");
+  if (!fs::exists(out, ec) || fs::is_empty(out, ec)) return;
+  if (!fs::is_directory(out, ec)) {
+    throw ConfigError(fmt::format("--out {}: exists and is not a folder; choose a folder", out.string()));
+  }
+  const bool earlier_sweep = fs::exists(out / "manifest.json", ec) || fs::exists(out / "tasks", ec);
+  if (!earlier_sweep) {
+    throw ConfigError(fmt::format("--out {}: the folder holds other files and no earlier sweep; choose an empty or "
+                                  "new folder",
+                                  out.string()));
+  }
+  if (!options.resume && !options.overwrite) {
+    throw ConfigError(fmt::format("--out {}: holds an earlier sweep; add --resume to run only its unfinished tasks, "
+                                  "or --overwrite to start over",
+                                  out.string()));
+  }
+}
+
+namespace {
+
+// One task on the calling thread: the run, then its summary (and result files) written
+// to tasks/<id>/ through the results writer, staged and renamed there.
+TaskOutcome run_task(const SweepTask& task, const SweepOptions& options) {
+  TaskOutcome outcome;
+  outcome.id = task.id;
+  outcome.index = task.index;
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    RunHooks hooks;
+    hooks.cancel = options.cancel;
+    BacktestRun run = run_backtest(task.config, hooks);
+    run.info.version = options.version;
+    run.info.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    WriteOptions write;
+    write.overwrite = true;  // a folder left by an interrupted task is replaced
+    const auto& formats = task.config.output.formats;
+    const bool keep = options.keep_results;
+    write.parquet = keep && std::find(formats.begin(), formats.end(), "parquet") != formats.end();
+    write.csv = keep && std::find(formats.begin(), formats.end(), "csv") != formats.end();
+    write.report = keep && task.config.output.report;
+    write_results(run.results, task_dir(options.out, task.id), write, run.info);
+    outcome.status = "done";
+    outcome.seconds = run.info.elapsed_seconds;
+  } catch (const Interrupted& e) {
+    outcome.status = "interrupted";
+    outcome.error = e.what();
+  } catch (const std::exception& e) {
+    outcome.status = "failed";
+    outcome.error = e.what();
+  }
+  if (outcome.status != "done") {
+    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  return outcome;
+}
+
+void remove_earlier_sweep(const fs::path& out) {
+  std::error_code ec;
+  for (const char* name : {"tasks", "sweep.parquet", "sweep.csv", "manifest.json", "sweep.html"}) {
+    fs::remove_all(out / name, ec);
+    if (ec) throw OutputError(fmt::format("cannot remove {}: {}", (out / name).string(), ec.message()));
+  }
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  check_sweep_output(options);
+  std::error_code ec;
+  if (options.overwrite && !options.resume) remove_earlier_sweep(options.out);
+  fs::create_directories(options.out / "tasks", ec);
+  if (ec) {
+    throw OutputError(fmt::format("cannot create {}: {}; check that the folder is writable",
+                                  (options.out / "tasks").string(), ec.message()));
+  }
+  SweepSummary summary;
+  summary.outcomes.resize(plan.tasks.size());
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < plan.tasks.size(); ++i) {
+    auto& o = summary.outcomes[i];
+    o.id = plan.tasks[i].id;
+    o.index = plan.tasks[i].index;
+    if (options.resume) {
+      if (const auto recorded = read_task_summary(options.out, o.id)) {
+        o.status = "resumed";
+        o.seconds = recorded->elapsed_seconds;
+        ++summary.resumed;
+        continue;
+      }
+    }
+    todo.push_back(i);
+  }
+  write_manifest(plan, summary.outcomes, options);
+
+  // Workers take the next task from a shared counter; each task writes only its own
+  // folder, so the threads share nothing but the counter and the outcome slots.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t workers =
+      std::max<size_t>(1, std::min<size_t>(todo.size(), options.workers > 0 ? static_cast<size_t>(options.workers)
+                                                                            : cores));
+  std::atomic<size_t> next{0};
+  std::mutex lock;
+  size_t ended = summary.resumed;
+  auto work = [&] {
+    for (size_t k = next++; k < todo.size(); k = next++) {
+      const SweepTask& task = plan.tasks[todo[k]];
+      TaskOutcome outcome;
+      if (options.cancel != nullptr && options.cancel->load()) {
+        outcome.id = task.id;
+        outcome.index = task.index;
+        outcome.status = "interrupted";
+      } else {
+        outcome = run_task(task, options);
+      }
+      const std::lock_guard guard(lock);
+      summary.outcomes[todo[k]] = outcome;
+      ++ended;
+      if (options.on_task) options.on_task(task, outcome, ended, plan.tasks.size());
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+
+  for (const auto& o : summary.outcomes) {
+    if (o.status == "done") ++summary.ran;
+    if (o.status == "failed") ++summary.failed;
+    if (o.status == "interrupted") ++summary.interrupted;
+  }
+  summary.tables = write_sweep_tables(plan, options.out);
+  write_manifest(plan, summary.outcomes, options);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (summary.interrupted > 0) {
+    throw Interrupted(fmt::format("sweep stopped: {} task(s) finished, {} not run; rerun with --resume to finish",
+                                  summary.ran + summary.resumed, summary.interrupted));
+  }
+  return summary;
+}
+
+}  // namespace ml4t::backtest
