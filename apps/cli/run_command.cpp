@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "progress_bar.hpp"
 #include "ml4t/backtest/config/backtest_config.hpp"
 #include "ml4t/backtest/config/runner.hpp"
 #include "ml4t/backtest/core/error.hpp"
@@ -76,51 +77,6 @@ class CancelWatchdog {
   bool writing_ = false;
   std::function<void()> before_exit_;
   std::thread thread_;
-};
-
-std::string format_duration(double seconds) {
-  if (!(seconds >= 0) || seconds > 1e7) return "--:--";
-  const auto s = static_cast<long>(seconds + 0.5);
-  if (s >= 3600) return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
-  return fmt::format("{:02d}:{:02d}", s / 60, s % 60);
-}
-
-// A one-line progress bar redrawn in place (stderr is a terminal).
-class ProgressBar {
- public:
-  explicit ProgressBar(std::optional<uint64_t> total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  void update(uint64_t events, Timestamp now) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(events) / elapsed : 0.0;
-    std::string line;
-    if (total_ && *total_ > 0) {
-      const double frac = std::min(1.0, static_cast<double>(events) / static_cast<double>(*total_));
-      constexpr int kWidth = 30;
-      const int filled = static_cast<int>(frac * kWidth);
-      const double eta = rate > 0 ? static_cast<double>(*total_ - std::min(events, *total_)) / rate : -1;
-      line = fmt::format("\r[{}{}] {:5.1f}% {} events  {:.0f} events/s  ETA {}  {}", std::string(filled, '#'),
-                         std::string(kWidth - filled, '.'), frac * 100, events, rate, format_duration(eta),
-                         now.to_string());
-    } else {
-      line = fmt::format("\r{} events  {:.0f} events/s  {}", events, rate, now.to_string());
-    }
-    fmt::print(stderr, "{}\033[K", line);
-    std::fflush(stderr);
-  }
-  /// The writing phase: row copies written of the total.
-  void update_writing(uint64_t written, uint64_t total) {
-    const double frac = total > 0 ? std::min(1.0, static_cast<double>(written) / static_cast<double>(total)) : 1.0;
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(frac * kWidth);
-    fmt::print(stderr, "\rwriting results [{}{}] {:5.1f}% {} of {} rows\033[K", std::string(filled, '#'),
-               std::string(kWidth - filled, '.'), frac * 100, written, total);
-    std::fflush(stderr);
-  }
-  void finish() { fmt::print(stderr, "\n"); }
-
- private:
-  std::optional<uint64_t> total_;
-  std::chrono::steady_clock::time_point start_;
 };
 
 void print_metrics(const BacktestRun& run, const std::filesystem::path& out, double elapsed) {

@@ -168,6 +168,32 @@ TEST(CliBasics, ProgressBarOnlyOnATerminal) {
   EXPECT_EQ(testing::read_file(dir / "a/equity.csv"), testing::read_file(dir / "c/equity.csv"));
 }
 
+TEST(CliBasics, ValidateShowsProgressWhileItStreamsTheData) {
+  const fs::path dir = scratch_dir_with_sample_data();
+  const fs::path cfg = dir / "cfg.yaml";
+  std::ofstream(cfg) << "data_sources: {prices: data/prices.parquet, signals: data/signals.parquet}\n";
+  int code = -1;
+  const std::string bar = run_on_terminal({"validate", cfg.string()}, dir / "v.stdout", code);
+  ASSERT_EQ(code, 0) << bar;
+  // The timing check streams 3 assets x 40 days = 120 events; the line ends complete.
+  EXPECT_THAT(bar, HasSubstr("\rvalidating [##############################] 100.0% 120 events"));
+  EXPECT_THAT(testing::read_file(dir / "v.stdout"), HasSubstr("signal timing (next_bar, lag 1 bar): no problems"));
+
+  // --quiet: nothing on the terminal or stdout; the exit code tells.
+  EXPECT_EQ(run_on_terminal({"validate", cfg.string(), "--quiet"}, dir / "q.stdout", code), "");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(testing::read_file(dir / "q.stdout"), "");
+  // Not a terminal: no progress line.
+  const auto piped = cli(dir, "validate " + cfg.string());
+  EXPECT_EQ(piped.code, 0);
+  EXPECT_EQ(piped.err, "");
+  // Nothing to check (validation off): the data is not streamed, no line either.
+  EXPECT_EQ(run_on_terminal({"validate", cfg.string(), "--set", "signal_timing.validate=false"}, dir / "o.stdout",
+                            code)
+                .find("validating"),
+            std::string::npos);
+}
+
 // summary.json from a real run: every input file with its size and modification time
 // (checked against stat(2)), rows, assets and time range (checked against DuckDB),
 // version, events and every metric by name.
