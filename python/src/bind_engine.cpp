@@ -17,6 +17,7 @@
 #include "ml4t/backtest/engine/builtin_strategies.hpp"
 #include "ml4t/backtest/engine/strategy.hpp"
 #include "ml4t/backtest/results/metrics.hpp"
+#include "ml4t/backtest/results/reader.hpp"
 #include "ml4t/backtest/results/report.hpp"
 #include "ml4t/backtest/results/writer.hpp"
 
@@ -466,7 +467,47 @@ py::dict metrics_dict(const Metrics& x) {
   return d;
 }
 
+// A result file read back (Results.from_dir): {column: numpy array or list of str}.
+// `columns` is [(name, kind)], kind one of timestamp (int64 ns), double, int, text, bool.
+py::dict read_result_file(const std::filesystem::path& file, const std::vector<std::pair<std::string, std::string>>& columns) {
+  std::vector<ResultColumnSpec> specs;
+  for (const auto& [name, kind] : columns) {
+    specs.push_back({name, parse_enum<ResultColumnKind>(kind,
+                                                        {{"timestamp", ResultColumnKind::kTimestamp},
+                                                         {"double", ResultColumnKind::kDouble},
+                                                         {"int", ResultColumnKind::kInt},
+                                                         {"text", ResultColumnKind::kText},
+                                                         {"bool", ResultColumnKind::kBool}},
+                                                        "result column kind")});
+  }
+  ResultTable table;
+  {
+    py::gil_scoped_release release;
+    table = read_result_table(file, specs);
+  }
+  py::dict d;
+  for (const auto& c : table.columns) {
+    switch (c.kind) {
+      case ResultColumnKind::kDouble:
+        d[py::str(c.name)] = column<double>(table.rows, [&](size_t i) { return c.doubles[i]; });
+        break;
+      case ResultColumnKind::kText:
+        d[py::str(c.name)] = strings(table.rows, [&](size_t i) { return c.texts[i]; });
+        break;
+      case ResultColumnKind::kBool:
+        d[py::str(c.name)] = column<bool>(table.rows, [&](size_t i) { return c.ints[i] != 0; });
+        break;
+      default:
+        d[py::str(c.name)] = column<int64_t>(table.rows, [&](size_t i) { return c.ints[i]; });
+    }
+  }
+  return d;
+}
+
 void bind_results(py::module_& m) {
+  m.def("read_result_file", &read_result_file, py::arg("file"), py::arg("columns"),
+        "Read one result table (.parquet or .csv) back as {column: numpy array / list of str}; "
+        "columns is [(name, kind)] with kind timestamp, double, int, text or bool.");
   py::class_<Results>(m, "NativeResults", "C++ results (wrapped by ml4t.backtest.Results).")
       .def("table", &table, py::arg("name"), "Columns of a results table as numpy arrays / lists.")
       .def_property_readonly("metrics", [](const Results& r) { return metrics_dict(r.metrics); })

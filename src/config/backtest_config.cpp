@@ -1071,8 +1071,7 @@ BacktestConfig load_file(const fs::path& path, const std::vector<std::string>& o
 
 // Writes the resolved config through either emitter, so YAML and JSON agree.
 template <typename W>
-void dump_source(W& w, const SourceConfig& s) {
-  w.begin_map();
+void dump_source_keys(W& w, const SourceConfig& s) {
   w.key("path").str(s.path.string());
   w.key("format").str(s.format);
   w.key("timestamp_column").str(s.timestamp_column);
@@ -1086,6 +1085,12 @@ void dump_source(W& w, const SourceConfig& s) {
   w.key("columns").begin_list();
   for (const auto& c : s.columns) w.str(c);
   w.end_list();
+}
+
+template <typename W>
+void dump_source(W& w, const SourceConfig& s) {
+  w.begin_map();
+  dump_source_keys(w, s);
   w.end_map();
 }
 
@@ -1171,9 +1176,9 @@ void dump(W& w, const BacktestConfig& c) {
   w.key("features");
   if (c.features) {
     w.begin_map();
+    // Flat, as the config spells it (features: {type, path, columns, ...}), so the dump loads back.
     w.key("type").str(c.features->type);
-    w.key("source");
-    dump_source(w, c.features->source);
+    dump_source_keys(w, c.features->source);
     w.end_map();
   } else {
     w.null();

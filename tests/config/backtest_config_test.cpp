@@ -221,6 +221,7 @@ TEST_F(ConfigTest, ResolvedDumpLoadsBackUnchanged) {
                        "strategy: {type: signal_threshold, side: both, short_entry: 0.2, min_confidence: 0.5}\n"
                        "universe: {assets: [AAA], start: 2024-01-01, end: 2024-06-30}\n"
                        "execution: {commission: {type: per_share, rate: 0.005, minimum: 1}}\n"),
+           std::string("features: {type: precomputed, path: data/features.parquet, columns: [rsi_14]}\n"),
        }) {
     SCOPED_TRACE(extra);
     const auto first = load(std::string(kBase) + extra);

@@ -255,6 +255,8 @@ class StrategySpec:
     confidence_signal: str
     context_filters: list[ContextRule]
 
+def read_result_file(file: str | os.PathLike, columns: list[tuple[str, str]]) -> dict[str, Any]: ...
+
 class NativeResults:
     def table(self, name: str) -> dict[str, Any]: ...
     @property

@@ -117,6 +117,7 @@ class BacktestEngine:
         self.progress = progress
         self.progress_every = int(progress_every)
         self._ran = False
+        self._config: BacktestConfig | None = None  # set by from_config: lets Results read prices again
 
     @property
     def initial_capital(self) -> float:
@@ -129,19 +130,21 @@ class BacktestEngine:
                                     "and engine to run again")
         self._ran = True
         native = _ml4t.run_engine(self.data_feed, self.strategy, self.config, self.progress, self.progress_every)
-        return Results(native)
+        return Results(native, self._config)
 
     @classmethod
     def from_config(cls, config: BacktestConfig, strategy: Any = None, **kwargs: Any) -> "BacktestEngine":
         """An engine over the feed a BacktestConfig describes; the strategy defaults to the
         config's built-in ``strategy`` block."""
         feed = _ml4t.feed_from_config(config)
-        return cls(data_feed=feed, strategy=strategy if strategy is not None else config.strategy, config=config,
-                   **kwargs)
+        engine = cls(data_feed=feed, strategy=strategy if strategy is not None else config.strategy, config=config,
+                     **kwargs)
+        engine._config = config
+        return engine
 
 
 def run_backtest(config: BacktestConfig, progress: Callable[[int, Any], None] | None = None) -> Results:
     """Run the backtest a BacktestConfig describes (its built-in strategy, timing report
     and all), like ``ml4t-backtest run``; returns the Results (files are not written:
     call results.to_parquet(config.output.dir))."""
-    return Results(_ml4t.run_config(config, progress))
+    return Results(_ml4t.run_config(config, progress), config)

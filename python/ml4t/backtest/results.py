@@ -1,14 +1,108 @@
-"""Results of a backtest as pandas objects, plus result files and the HTML report."""
+"""Results of a backtest as pandas objects, plus result files and the HTML report.
+
+Also results read back from a results folder (``Results.from_dir``, through DuckDB: no
+pyarrow needed) and the series pyfolio and quantstats take: ``returns`` (daily),
+``positions`` (dollar value per asset and cash, daily) and ``transactions`` (every fill).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
+from ml4t.backtest import _ml4t
+
 __all__ = ["Results"]
 
 _TIME_COLUMNS = {"timestamp", "entry_time", "exit_time", "created", "updated"}
+
+# The result files' columns, in the in-memory DataFrames' order: (file column, kind, name in
+# the DataFrame when it differs). The files say "asset" and orders' "id"; the DataFrames
+# keep the reference's "asset_id" and "order_id".
+_FILE_TABLES: dict[str, tuple[str, list[tuple]]] = {
+    "equity_curve": ("equity", [("timestamp", "timestamp"), ("cash", "double"), ("positions_value", "double"),
+                                ("equity", "double"), ("drawdown", "double")]),
+    "trades": ("trades", [("asset", "text", "asset_id"), ("entry_time", "timestamp"), ("exit_time", "timestamp"),
+                          ("side", "text"), ("quantity", "double"), ("entry_price", "double"),
+                          ("exit_price", "double"), ("pnl", "double"), ("return", "double"),
+                          ("commission", "double"), ("slippage", "double"), ("bars_held", "int"),
+                          ("exit_reason", "text"), ("open", "bool")]),
+    "fills": ("fills", [("order_id", "int"), ("timestamp", "timestamp"), ("asset", "text", "asset_id"),
+                        ("side", "text"), ("quantity", "double"), ("price", "double"), ("commission", "double"),
+                        ("slippage", "double")]),
+    "orders": ("orders", [("id", "int", "order_id"), ("created", "timestamp"), ("updated", "timestamp"),
+                          ("asset", "text", "asset_id"), ("side", "text"), ("type", "text"), ("quantity", "double"),
+                          ("filled_quantity", "double"), ("limit_price", "double"), ("stop_price", "double"),
+                          ("status", "text"), ("reason", "text")]),
+}
+_ID_COLUMNS = {"order_id"}  # uint64 in memory, BIGINT in the files
+
+
+class _FolderResults:
+    """The native results' interface over a results folder (summary.json + tables)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        summary_path = directory / "summary.json"
+        if not directory.is_dir():
+            raise _ml4t.DataError(f"{directory}: no such folder; pass the folder `ml4t-backtest run` or "
+                                  f"Results.to_parquet wrote (it holds summary.json)")
+        if not summary_path.is_file():
+            raise _ml4t.DataError(f"{directory} has no summary.json: not a results folder written by ml4t-backtest "
+                                  f"(run --out, write_results or Results.to_parquet)")
+        try:
+            self.summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise _ml4t.DataError(f"{summary_path}: not valid JSON ({e}); rewrite the results") from None
+        for key in ("metrics", "initial_capital", "final_equity", "events"):
+            if key not in self.summary:
+                raise _ml4t.DataError(f"{summary_path} has no '{key}' entry: not a summary.json written by "
+                                      f"ml4t-backtest")
+        # JSON has no NaN or infinity: summary.json holds null, read back as NaN.
+        self.metrics = {k: float("nan") if v is None else v for k, v in self.summary["metrics"].items()}
+        self.initial_capital = float(self.summary["initial_capital"])
+        self.final_equity = float(self.summary["final_equity"])
+        self.events = int(self.summary["events"])
+        self._symbols: list[str] | None = None
+
+    def file_of(self, name: str) -> Path:
+        stem = _FILE_TABLES[name][0]
+        for ext in (".parquet", ".csv"):
+            path = self.directory / (stem + ext)
+            if path.is_file():
+                return path
+        raise _ml4t.DataError(f"{self.directory} has neither {stem}.parquet nor {stem}.csv; the run wrote no "
+                              f"{stem} table (output.formats lists parquet and/or csv)")
+
+    def table(self, name: str) -> dict:
+        import numpy as np
+
+        if name not in _FILE_TABLES:
+            raise _ml4t.ConfigError(f"unknown results table '{name}': use equity_curve, trades, fills or orders")
+        specs = _FILE_TABLES[name][1]
+        cols = _ml4t.read_result_file(self.file_of(name), [(c[0], c[1]) for c in specs])
+        out = {}
+        for spec in specs:
+            key = spec[2] if len(spec) > 2 else spec[0]
+            values = cols[spec[0]]
+            out[key] = values.astype(np.uint64) if key in _ID_COLUMNS else values
+        return out
+
+    @property
+    def symbols(self) -> list[str]:
+        # Asset ids are not in the files: symbols in order of first appearance in the orders.
+        if self._symbols is None:
+            seen: dict[str, None] = {}
+            for name in ("orders", "fills", "trades"):
+                for s in self.table(name)["asset_id"]:
+                    seen.setdefault(s, None)
+            self._symbols = list(seen)
+        return self._symbols
+
+    def summary_json(self) -> str:
+        return (self.directory / "summary.json").read_text(encoding="utf-8")
 
 
 class Results:
@@ -24,9 +118,29 @@ class Results:
     Timestamps are tz-aware UTC.
     """
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: Any, config: Any = None) -> None:
         self._native = native
+        self._config = config  # the BacktestConfig of the run, when known (prices for positions)
         self._cache: dict[str, Any] = {}
+
+    @classmethod
+    def from_dir(cls, path: str | os.PathLike) -> "Results":
+        """Read a results folder back (``ml4t-backtest run --out``, ``write_results`` or
+        ``to_parquet``): summary.json and equity/trades/fills/orders as Parquet or CSV (Parquet
+        when both), through DuckDB. The DataFrames have the in-memory Results' column names,
+        except the columns the files do not hold (equity ``gross_value``; orders
+        ``trail_percent``, ``time_in_force``, ``avg_fill_price``). ``report()`` and
+        ``to_parquet()`` need an in-memory run; the folder's report.html is the report."""
+        folder = _FolderResults(Path(path))
+        config = None
+        if folder.summary.get("config"):
+            config = _ml4t.BacktestConfig.from_string(json.dumps(folder.summary["config"]), str(folder.directory))
+        return cls(folder, config)
+
+    def _require_native(self, what: str) -> None:
+        if isinstance(self._native, _FolderResults):
+            raise _ml4t.ConfigError(f"{what} needs the results of a run in this process; these were read from "
+                                    f"{self._native.directory} (its report.html is the report)")
 
     def _frame(self, name: str):
         if name not in self._cache:
@@ -68,6 +182,110 @@ class Results:
         return self._native.metrics
 
     @property
+    def returns(self):
+        """Daily returns (pyfolio/quantstats layout): a Series indexed by UTC midnight of each
+        day with bars, the equity at that day's last bar over the previous day's (the first
+        day over the initial capital), so (1 + returns).prod() - 1 is the total return."""
+        if "returns" not in self._cache:
+            daily = self._daily_equity()["equity"]
+            previous = daily.shift(1)
+            if len(previous):
+                previous.iloc[0] = self.initial_capital
+            returns = (daily / previous - 1.0).astype(float)
+            returns.name = "returns"
+            self._cache["returns"] = returns
+        return self._cache["returns"]
+
+    @property
+    def transactions(self):
+        """Every fill in pyfolio's layout: index the fill's UTC timestamp, columns amount
+        (shares, negative for sells), price, symbol."""
+        if "transactions" not in self._cache:
+            import pandas as pd
+
+            fills = self.fills
+            sign = fills["side"].map({"buy": 1.0, "sell": -1.0})
+            df = pd.DataFrame({"amount": fills["quantity"].to_numpy() * sign.to_numpy(),
+                               "price": fills["price"].to_numpy(), "symbol": fills["asset_id"].to_numpy()},
+                              index=pd.DatetimeIndex(fills["timestamp"], name="timestamp"))
+            self._cache["transactions"] = df
+        return self._cache["transactions"]
+
+    @property
+    def positions(self):
+        """Dollar value held per asset at each UTC day's last bar plus ``cash`` (pyfolio's
+        layout: index UTC midnight, one column per asset in symbol order, then cash): the
+        shares held after that bar's fills times the asset's latest close. The closes are read
+        from the run's price data again, so this needs results that know their config
+        (run_backtest, BacktestEngine.from_config, from_dir of a CLI run); otherwise call
+        ``positions_from(feed)`` with a new feed over the same data."""
+        if "positions" not in self._cache:
+            if self._config is None:
+                raise _ml4t.ConfigError("positions need the bars' closes, and these results do not know their data "
+                                        "(a BacktestEngine over a feed): call results.positions_from(feed) with a "
+                                        "new feed over the same data")
+            self._cache["positions"] = self.positions_from(_ml4t.feed_from_config(self._config))
+        return self._cache["positions"]
+
+    def positions_from(self, feed) -> Any:
+        """``positions`` valued with the closes of ``feed`` (a new feed over the run's data;
+        it is read to the end)."""
+        import numpy as np
+        import pandas as pd
+
+        daily = self._daily_equity()
+        sample_ns = daily["timestamp_ns"].to_numpy()
+        fills = self.fills
+        fill_ns = fills["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        signed = fills["quantity"].to_numpy() * np.where(fills["side"].to_numpy() == "buy", 1.0, -1.0)
+        symbols = sorted(set(fills["asset_id"]))
+        column = {s: k for k, s in enumerate(symbols)}
+        values = np.zeros((len(sample_ns), len(symbols)))
+        shares = np.zeros(len(symbols))
+        closes = np.full(len(symbols), np.nan)
+        next_fill = 0
+        row = 0
+
+        def snapshot(upto_ns: int) -> None:
+            nonlocal next_fill
+            while next_fill < len(fill_ns) and fill_ns[next_fill] <= upto_ns:
+                shares[column[fills["asset_id"].iat[next_fill]]] += signed[next_fill]
+                next_fill += 1
+            held = shares != 0.0
+            values[row, held] = shares[held] * closes[held]
+
+        for event in feed:
+            ts = event.timestamp_ns
+            while row < len(sample_ns) and ts > sample_ns[row]:
+                snapshot(int(sample_ns[row]))
+                row += 1
+            if row >= len(sample_ns):
+                break
+            k = column.get(event.asset_id)
+            if k is not None:
+                closes[k] = event.close
+        while row < len(sample_ns):
+            snapshot(int(sample_ns[row]))
+            row += 1
+        df = pd.DataFrame(values, index=daily.index, columns=symbols)
+        df["cash"] = daily["cash"].to_numpy()
+        df.columns.name = None
+        return df
+
+    def _daily_equity(self):
+        """The equity curve's row at each UTC day's last bar, indexed by that day's midnight
+        (with the bar's own time in ``timestamp_ns``)."""
+        import numpy as np
+
+        curve = self.equity_curve
+        days = curve.index.floor("D")
+        last = ~days.duplicated(keep="last")
+        daily = curve.loc[last, ["cash", "equity"]].copy()
+        daily["timestamp_ns"] = curve.index[last].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        daily.index = days[last].rename("date")
+        return daily
+
+    @property
     def initial_capital(self) -> float:
         return self._native.initial_capital
 
@@ -89,11 +307,13 @@ class Results:
         """Write summary.json and equity/trades/fills/orders .parquet (and .csv, report.html
         if asked) into ``directory``; files appear only when all are complete. Refuses to
         overwrite earlier results unless ``overwrite``. Returns the written paths."""
+        self._require_native("to_parquet()")
         return self._native.write(os.fspath(directory), True, csv, report, overwrite)
 
     def report(self, path: str | os.PathLike, title: str = "ml4t-backtest report") -> Path:
         """Write a self-contained HTML report (equity, drawdown, monthly returns, trade
         statistics, metrics) to ``path``; returns the path."""
+        self._require_native("report()")
         out = Path(path)
         html = self._native.report_html(title)
         tmp = out.with_name(out.name + ".tmp")
