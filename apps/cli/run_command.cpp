@@ -13,12 +13,15 @@
 #include <cstdlib>
 #include <mutex>
 #include <optional>
+#include <functional>
 #include <thread>
 
 #include "commands.hpp"
+#include "progress_bar.hpp"
 #include "ml4t/backtest/config/backtest_config.hpp"
 #include "ml4t/backtest/config/runner.hpp"
 #include "ml4t/backtest/core/error.hpp"
+#include "ml4t/backtest/results/stream_writer.hpp"
 #include "ml4t/backtest/results/writer.hpp"
 
 namespace ml4t::backtest::cli {
@@ -30,12 +33,14 @@ std::atomic<bool> g_cancel{false};
 extern "C" void on_signal(int) { g_cancel.store(true); }
 
 // After SIGINT/SIGTERM the engine stops at its next event, but DuckDB work before the
-// first event (sorting, the timing report) does not look at the flag. Nothing is
-// written before the run ends, so after a short grace period the process may simply
-// leave; once results are being written (staged, then renamed) they are let finish.
+// first event (sorting, the timing report) does not look at the flag. Result files are
+// only staged until the run ends, so after a short grace period the process may simply
+// leave (dropping what is staged); once the staged results are being moved into place
+// they are let finish.
 class CancelWatchdog {
  public:
-  CancelWatchdog() : thread_([this] { watch(); }) {}
+  explicit CancelWatchdog(std::function<void()> before_exit)
+      : before_exit_(std::move(before_exit)), thread_([this] { watch(); }) {}
   ~CancelWatchdog() {
     {
       const std::lock_guard lock(mutex_);
@@ -60,6 +65,7 @@ class CancelWatchdog {
     while (!wake_.wait_for(lock, 20ms, [this] { return done_ || g_cancel.load(); })) {
     }
     if (done_ || wake_.wait_for(lock, 300ms, [this] { return done_; }) || writing_) return;
+    if (before_exit_) before_exit_();
     fmt::print(stderr, "interrupted: stopped while reading the data; no results were produced\n");
     std::fflush(stderr);
     std::_Exit(130);
@@ -69,43 +75,8 @@ class CancelWatchdog {
   std::condition_variable wake_;
   bool done_ = false;
   bool writing_ = false;
+  std::function<void()> before_exit_;
   std::thread thread_;
-};
-
-std::string format_duration(double seconds) {
-  if (!(seconds >= 0) || seconds > 1e7) return "--:--";
-  const auto s = static_cast<long>(seconds + 0.5);
-  if (s >= 3600) return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
-  return fmt::format("{:02d}:{:02d}", s / 60, s % 60);
-}
-
-// A one-line progress bar redrawn in place (stderr is a terminal).
-class ProgressBar {
- public:
-  explicit ProgressBar(std::optional<uint64_t> total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  void update(uint64_t events, Timestamp now) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(events) / elapsed : 0.0;
-    std::string line;
-    if (total_ && *total_ > 0) {
-      const double frac = std::min(1.0, static_cast<double>(events) / static_cast<double>(*total_));
-      constexpr int kWidth = 30;
-      const int filled = static_cast<int>(frac * kWidth);
-      const double eta = rate > 0 ? static_cast<double>(*total_ - std::min(events, *total_)) / rate : -1;
-      line = fmt::format("\r[{}{}] {:5.1f}% {} events  {:.0f} events/s  ETA {}  {}", std::string(filled, '#'),
-                         std::string(kWidth - filled, '.'), frac * 100, events, rate, format_duration(eta),
-                         now.to_string());
-    } else {
-      line = fmt::format("\r{} events  {:.0f} events/s  {}", events, rate, now.to_string());
-    }
-    fmt::print(stderr, "{}\033[K", line);
-    std::fflush(stderr);
-  }
-  void finish() { fmt::print(stderr, "\n"); }
-
- private:
-  std::optional<uint64_t> total_;
-  std::chrono::steady_clock::time_point start_;
 };
 
 void print_metrics(const BacktestRun& run, const std::filesystem::path& out, double elapsed) {
@@ -204,7 +175,11 @@ void register_run(CLI::App& app) {
         std::signal(SIGTERM, old_term);
       }
     } restore{old_int, old_term};
-    CancelWatchdog watchdog;
+    // The result files are written while the run goes (staged until it ends), so
+    // memory does not grow with the number of fills.
+    ResultStreamWriter writer(out, write, to_stream_options(config));
+    hooks.stream = &writer;
+    CancelWatchdog watchdog([&writer] { writer.discard_now(); });
     BacktestRun run;
     try {
       run = run_backtest(config, hooks);
@@ -217,7 +192,23 @@ void register_run(CLI::App& app) {
     run.info.version = ML4T_VERSION;
     run.info.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     watchdog.writing();
-    write_results(run.results, out, write, run.info);
+    // What the writers have not caught up with yet: redrawn while it takes a while.
+    const auto writing_started = std::chrono::steady_clock::now();
+    bool drew = false;
+    ResultStreamWriter::WriteProgress progress;
+    if (tty) {
+      progress = [&](uint64_t written, uint64_t total) {
+        if (!drew && std::chrono::steady_clock::now() - writing_started < std::chrono::milliseconds(500)) return;
+        drew = true;
+        bar->update_writing(written, total);
+      };
+    }
+    writer.finish(run.results, run.info, progress);
+    if (tty) {  // the writing phase's final state, however short it was
+      const StreamStats stats = writer.stats();
+      bar->update_writing(stats.rows_written, stats.rows_pushed);
+      bar->finish();
+    }
     if (!args->quiet) print_metrics(run, out, run.info.elapsed_seconds);
   });
 }

@@ -81,6 +81,7 @@ inline void check_signals() {
 
 void bind_data(py::module_& m);
 void bind_engine(py::module_& m);
+void bind_sweep(py::module_& m);
 void init_module(py::module_& m);
 
 }  // namespace ml4t::backtest::python

@@ -423,6 +423,7 @@ void init_module(py::module_& m) {
   bind_feed_base(m);
   bind_data(m);
   bind_engine(m);
+  bind_sweep(m);
 }
 
 }  // namespace ml4t::backtest::python

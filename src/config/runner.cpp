@@ -129,6 +129,13 @@ ColumnarFeedOptions to_feed_options(const BacktestConfig& config) {
   return o;
 }
 
+StreamOptions to_stream_options(const BacktestConfig& config) {
+  StreamOptions o;
+  o.periods_per_year = config.execution.periods_per_year;
+  o.initial_capital = config.execution.initial_capital;
+  return o;
+}
+
 EngineConfig to_engine_config(const BacktestConfig& config) {
   EngineConfig e;
   e.execution = config.execution;
@@ -282,12 +289,21 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
   BacktestEngine engine(feed, *strategy, to_engine_config(config));
   if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
   if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);
+  if (hooks.stream != nullptr) {
+    hooks.stream->set_symbols(&feed.symbols().names());
+    engine.set_result_sink(hooks.stream);
+  }
   run.results = engine.run();
+  if (hooks.stream != nullptr) hooks.stream->set_symbols(nullptr);  // the feed goes with this scope
   if (check_timing && hooks.on_timing_report) hooks.on_timing_report(timing);
   if (run.results.events == 0) throw_no_bars(config, feed.dropped_rows());
   run.info.rows = feed.rows_read();
   run.info.assets = feed.symbols().size();
-  if (!run.results.equity_curve.empty()) {
+  if (hooks.stream != nullptr) {
+    run.results.metrics = hooks.stream->metrics();
+    run.info.first = hooks.stream->report_rows().first();
+    run.info.last = hooks.stream->report_rows().last();
+  } else if (!run.results.equity_curve.empty()) {
     run.info.first = run.results.equity_curve.front().timestamp;
     run.info.last = run.results.equity_curve.back().timestamp;
   }

@@ -17,6 +17,8 @@ void BacktestEngine::set_progress_callback(ProgressCallback callback, uint64_t e
 
 void BacktestEngine::set_cancel_flag(const std::atomic<bool>* flag) { core_->set_cancel_flag(flag); }
 
+void BacktestEngine::set_result_sink(ResultSink* sink) { core_->set_result_sink(sink); }
+
 Results BacktestEngine::run() {
   const auto started = std::chrono::steady_clock::now();
   Results results = core_->run();

@@ -72,6 +72,7 @@ Results EngineCore::run() {
     }
     last_ts = group.timestamp();
     process_group(group);
+    if (recorder_.streaming()) recorder_.flush_orders(false);
     results.events += group.size();
     if (progress_ && results.events >= next_progress) {
       progress_(results.events, market_.now());
@@ -90,8 +91,12 @@ Results EngineCore::run() {
   // Orders still working at the end stay "open" (or partially filled) in the records.
   results.symbols = feed_.symbols().names();
   results.final_equity = recorder_.has_equity() ? recorder_.last_equity().equity : portfolio_.cash();
-  results.metrics = compute_metrics(results.equity_curve, results.trades, results.fills,
-                                    config_.execution.periods_per_year, config_.execution.initial_capital);
+  if (recorder_.streaming()) {
+    recorder_.finish_stream();  // the sink saw every row and computes the metrics
+  } else {
+    results.metrics = compute_metrics(results.equity_curve, results.trades, results.fills,
+                                      config_.execution.periods_per_year, config_.execution.initial_capital);
+  }
   if (progress_) progress_(results.events, market_.now());
   return std::move(results);
 }

@@ -38,6 +38,7 @@ class EngineCore {
 
   void set_progress_callback(BacktestEngine::ProgressCallback callback, uint64_t every_events);
   void set_cancel_flag(const std::atomic<bool>* flag) { cancel_flag_ = flag; }
+  void set_result_sink(ResultSink* sink) { recorder_.set_sink(sink); }
   Results run();
 
   // --- Strategy-facing API (see strategy.hpp for the semantics) ---

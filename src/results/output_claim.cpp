@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <charconv>
@@ -76,6 +77,7 @@ bool output_dir_is_empty(const fs::path& dir) {
 OutputClaim::OutputClaim(const fs::path& dir, bool overwrite, const std::string& overwrite_hint)
     : dir_(dir), lock_path_(dir / std::string(kLockName)) {
   std::error_code ec;
+  created_ = !fs::exists(dir, ec);
   fs::create_directories(dir, ec);
   if (ec) {
     throw OutputError(fmt::format("cannot create output folder {}: {}; choose a writable --out (or output.dir)",
@@ -133,12 +135,40 @@ OutputClaim::OutputClaim(const fs::path& dir, bool overwrite, const std::string&
   }
 }
 
+std::vector<fs::path> OutputClaim::commit(bool overwrite, const std::vector<std::string>& result_names) {
+  std::error_code ec;
+  std::vector<fs::path> written;
+  for (const auto& entry : fs::directory_iterator(staging_)) {
+    const fs::path target = dir_ / entry.path().filename();
+    fs::rename(entry.path(), target, ec);
+    if (ec) {
+      throw OutputError(fmt::format("moving {} into {} failed: {}", entry.path().string(), dir_.string(), ec.message()));
+    }
+    written.push_back(target);
+  }
+  if (overwrite) {
+    for (const auto& name : result_names) {
+      if (std::find(written.begin(), written.end(), dir_ / name) == written.end()) fs::remove(dir_ / name, ec);
+    }
+  }
+  std::sort(written.begin(), written.end());
+  committed_ = true;
+  return written;
+}
+
+void OutputClaim::discard_now() noexcept {
+  std::error_code ec;
+  if (!staging_.empty()) fs::remove_all(staging_, ec);
+  ::unlink(lock_path_.c_str());
+}
+
 OutputClaim::~OutputClaim() {
   std::error_code ec;
   if (!staging_.empty()) fs::remove_all(staging_, ec);
   // Unlink before unlocking: a waiter that opened this file sees it is gone and retries.
   ::unlink(lock_path_.c_str());
   ::close(fd_);
+  if (created_ && remove_created_ && !committed_) fs::remove(dir_, ec);  // only when empty
 }
 
 }  // namespace ml4t::backtest

@@ -62,30 +62,6 @@ std::string money(double v) {
   return fmt::format("{}{}.{:02d}", neg ? "-" : "", whole, cents % 100);
 }
 
-// Reduce a long series to at most ~2 x buckets points, keeping each bucket's min and max
-// so spikes and drawdowns stay visible.
-std::vector<std::pair<size_t, double>> downsample(const std::vector<double>& values, size_t buckets) {
-  std::vector<std::pair<size_t, double>> out;
-  if (values.size() <= buckets * 2) {
-    for (size_t i = 0; i < values.size(); ++i) out.emplace_back(i, values[i]);
-    return out;
-  }
-  const double step = static_cast<double>(values.size()) / static_cast<double>(buckets);
-  for (size_t b = 0; b < buckets; ++b) {
-    const auto lo = static_cast<size_t>(static_cast<double>(b) * step);
-    const auto hi = std::min(values.size(), static_cast<size_t>(static_cast<double>(b + 1) * step));
-    if (lo >= hi) continue;
-    size_t imin = lo, imax = lo;
-    for (size_t i = lo; i < hi; ++i) {
-      if (values[i] < values[imin]) imin = i;
-      if (values[i] > values[imax]) imax = i;
-    }
-    out.emplace_back(std::min(imin, imax), values[std::min(imin, imax)]);
-    if (imin != imax) out.emplace_back(std::max(imin, imax), values[std::max(imin, imax)]);
-  }
-  return out;
-}
-
 struct ChartStyle {
   std::string stroke;
   std::string fill;  // empty = line only
@@ -94,12 +70,12 @@ struct ChartStyle {
 
 // A line (or area down to zero) chart with min/max labels on the y axis and the first/
 // last dates on the x axis.
-std::string svg_chart(const std::vector<double>& values, const std::vector<EquityPoint>& curve, const ChartStyle& style,
+std::string svg_chart(const SeriesSketch& values, const ReportAccumulator& rows, const ChartStyle& style,
                       std::string_view label) {
   constexpr double kW = 1100, kH = 260, kLeft = 90, kRight = 15, kTop = 12, kBottom = 28;
-  if (values.empty()) return "<p class=\"muted\">no data</p>";
-  double lo = *std::min_element(values.begin(), values.end());
-  double hi = *std::max_element(values.begin(), values.end());
+  if (values.size() == 0) return "<p class=\"muted\">no data</p>";
+  double lo = values.min();
+  double hi = values.max();
   if (!style.fill.empty()) hi = std::max(hi, 0.0), lo = std::min(lo, 0.0);
   if (hi - lo < 1e-12) {
     const double pad = std::max(std::fabs(hi) * 0.01, 1e-6);
@@ -110,7 +86,7 @@ std::string svg_chart(const std::vector<double>& values, const std::vector<Equit
   auto x = [&](size_t i) { return kLeft + (kW - kLeft - kRight) * static_cast<double>(i) / n; };
   auto y = [&](double v) { return kTop + (kH - kTop - kBottom) * (hi - v) / (hi - lo); };
   std::string points;
-  for (const auto& [i, v] : downsample(values, 1000)) points += fmt::format("{:.1f},{:.1f} ", x(i), y(v));
+  for (const auto& [i, v] : values.points()) points += fmt::format("{:.1f},{:.1f} ", x(i), y(v));
   std::string svg = fmt::format(
       "<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\" "
       "xmlns=\"http://www.w3.org/2000/svg\">",
@@ -132,9 +108,9 @@ std::string svg_chart(const std::vector<double>& values, const std::vector<Equit
   svg +=
       fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"/>", points, style.stroke);
   svg += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\">{}</text>", kLeft, kH - 8,
-                     curve.front().timestamp.date_string());
+                     rows.first()->date_string());
   svg += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text>", kW - kRight, kH - 8,
-                     curve.back().timestamp.date_string());
+                     rows.last()->date_string());
   svg += "</svg>";
   return svg;
 }
@@ -153,34 +129,125 @@ void row(std::string& html, std::string_view name, const std::string& value) {
 
 }  // namespace
 
-std::vector<MonthlyReturn> monthly_returns(const std::vector<EquityPoint>& curve) {
-  std::vector<MonthlyReturn> out;
-  if (curve.empty()) return out;
-  double base = curve.front().equity;
-  int year = 0;
-  unsigned month = 0;
-  double last = base;
-  for (const auto& p : curve) {
-    const std::string date = p.timestamp.date_string();
-    const int y = std::stoi(date.substr(0, 4));
-    const auto m = static_cast<unsigned>(std::stoi(date.substr(5, 2)));
-    if (y != year || m != month) {
-      if (year != 0) {
-        out.push_back({year, month, base != 0 ? last / base - 1.0 : 0.0});
-        base = last;
-      }
-      year = y;
-      month = m;
-    }
-    last = p.equity;
+void SeriesSketch::add(double value) {
+  if (count_ == 0) {
+    min_ = max_ = value;
+  } else {
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
   }
-  out.push_back({year, month, base != 0 ? last / base - 1.0 : 0.0});
+  const size_t index = count_++;
+  if (!buckets_.empty() && in_last_ < width_) {
+    Bucket& b = buckets_.back();
+    if (value < b.vmin) b.vmin = value, b.imin = index;
+    if (value > b.vmax) b.vmax = value, b.imax = index;
+    ++in_last_;
+    return;
+  }
+  if (buckets_.size() == 2 * kBuckets) {
+    // Every bucket is full: merge neighbours (the earlier point wins a tie, as it would
+    // in one bucket of twice the width).
+    for (size_t i = 0; i < kBuckets; ++i) {
+      const Bucket& a = buckets_[2 * i];
+      const Bucket& c = buckets_[2 * i + 1];
+      Bucket merged = a;
+      if (c.vmin < a.vmin) merged.vmin = c.vmin, merged.imin = c.imin;
+      if (c.vmax > a.vmax) merged.vmax = c.vmax, merged.imax = c.imax;
+      buckets_[i] = merged;
+    }
+    buckets_.resize(kBuckets);
+    width_ *= 2;
+  }
+  buckets_.push_back({index, index, value, value});
+  in_last_ = 1;
+}
+
+std::vector<std::pair<size_t, double>> SeriesSketch::points() const {
+  std::vector<std::pair<size_t, double>> out;
+  out.reserve(buckets_.size() * 2);
+  for (const Bucket& b : buckets_) {
+    const bool min_first = b.imin <= b.imax;
+    out.emplace_back(min_first ? b.imin : b.imax, min_first ? b.vmin : b.vmax);
+    if (b.imin != b.imax) out.emplace_back(min_first ? b.imax : b.imin, min_first ? b.vmax : b.vmin);
+  }
   return out;
 }
 
+namespace {
+
+// Days since 1970-01-01 of a UTC time (floor).
+int64_t utc_days(Timestamp t) {
+  constexpr int64_t kDayNs = 86'400'000'000'000;
+  const int64_t ns = t.nanos();
+  return ns >= 0 ? ns / kDayNs : -((-ns + kDayNs - 1) / kDayNs);
+}
+
+}  // namespace
+
+void ReportAccumulator::add(const EquityPoint& p) {
+  equity_.add(p.equity);
+  drawdown_.add(p.drawdown);
+  if (!first_) first_ = p.timestamp;
+  last_ = p.timestamp;
+  // The calendar month, worked out again only when the day leaves the current month.
+  const int64_t day = utc_days(p.timestamp);
+  if (year_ == 0 || day < month_first_day_ || day >= month_end_day_) {
+    const std::string date = p.timestamp.date_string();
+    const int y = std::stoi(date.substr(0, 4));
+    const auto m = static_cast<unsigned>(std::stoi(date.substr(5, 2)));
+    if (year_ == 0) {
+      month_base_ = p.equity;  // the first month starts from the first point
+    } else {
+      months_.push_back({year_, month_, month_base_ != 0 ? month_last_ / month_base_ - 1.0 : 0.0});
+      month_base_ = month_last_;
+    }
+    year_ = y;
+    month_ = m;
+    month_first_day_ = utc_days(Timestamp::from_civil(y, m, 1));
+    month_end_day_ = utc_days(m == 12 ? Timestamp::from_civil(y + 1, 1, 1) : Timestamp::from_civil(y, m + 1, 1));
+  }
+  month_last_ = p.equity;
+}
+
+void ReportAccumulator::add(const Trade& t) {
+  TradeStats& s = trades_;
+  s.commission += t.commission;
+  s.slippage += t.slippage;
+  if (t.open) {
+    ++s.open;
+    return;
+  }
+  ++s.closed;
+  (t.side == TradeSide::kLong ? s.longs : s.shorts) += 1;
+  if (t.pnl > 0) ++s.wins;
+  s.best = s.closed == 1 ? t.pnl : std::max(s.best, t.pnl);
+  s.worst = s.closed == 1 ? t.pnl : std::min(s.worst, t.pnl);
+  s.total_pnl += t.pnl;
+  s.bars += static_cast<double>(t.bars_held);
+  s.exits[std::string(to_string(t.exit_reason))] += 1;
+}
+
+std::vector<MonthlyReturn> ReportAccumulator::monthly_returns() const {
+  std::vector<MonthlyReturn> out = months_;
+  if (year_ != 0) out.push_back({year_, month_, month_base_ != 0 ? month_last_ / month_base_ - 1.0 : 0.0});
+  return out;
+}
+
+std::vector<MonthlyReturn> monthly_returns(const std::vector<EquityPoint>& curve) {
+  ReportAccumulator rows;
+  for (const auto& p : curve) rows.add(p);
+  return rows.monthly_returns();
+}
+
 std::string render_report_html(const Results& results, const RunInfo& info) {
+  ReportAccumulator rows;
+  for (const auto& p : results.equity_curve) rows.add(p);
+  for (const auto& t : results.trades) rows.add(t);
+  return render_report_html(results, rows, info);
+}
+
+std::string render_report_html(const Results& results, const ReportAccumulator& rows, const RunInfo& info) {
   const Metrics& m = results.metrics;
-  const auto& curve = results.equity_curve;
   std::string html;
   html.reserve(64 * 1024);
   html += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
@@ -202,12 +269,12 @@ svg .grid{stroke:#eef1f5}svg .axis{font-size:11px;fill:#6b7588}
 </style></head><body>
 )";
   html += fmt::format("<h1>{}</h1>", html_escape(info.title));
-  std::string range = curve.empty() ? std::string("no bars")
-                                    : fmt::format("{} to {}", curve.front().timestamp.date_string(),
-                                                  curve.back().timestamp.date_string());
+  std::string range = rows.points() == 0
+                          ? std::string("no bars")
+                          : fmt::format("{} to {}", rows.first()->date_string(), rows.last()->date_string());
   html +=
       fmt::format("<div class=\"muted\">{} · {} bars · {} events · {} assets · ml4t-backtest {}</div>",
-                  html_escape(range), curve.size(), results.events, results.symbols.size(), html_escape(info.version));
+                  html_escape(range), rows.points(), results.events, results.symbols.size(), html_escape(info.version));
 
   auto card = [&](std::string_view k, const std::string& v, int sign) {
     html += fmt::format("<div class=\"card\"><div class=\"v {}\">{}</div><div class=\"k\">{}</div></div>",
@@ -226,21 +293,14 @@ svg .grid{stroke:#eef1f5}svg .axis{font-size:11px;fill:#6b7588}
   card("win rate", pct(m.win_rate, 1), 0);
   html += "</div>";
 
-  std::vector<double> equity, drawdown;
-  equity.reserve(curve.size());
-  drawdown.reserve(curve.size());
-  for (const auto& p : curve) {
-    equity.push_back(p.equity);
-    drawdown.push_back(p.drawdown);
-  }
   html += "<h2>Equity curve</h2>";
-  html += svg_chart(equity, curve, {"#2a62c9", "", false}, "equity curve");
+  html += svg_chart(rows.equity(), rows, {"#2a62c9", "", false}, "equity curve");
   html += "<h2>Drawdown</h2>";
-  html += svg_chart(drawdown, curve, {"#c0262d", "rgba(192,38,45,0.18)", true}, "drawdown");
+  html += svg_chart(rows.drawdown(), rows, {"#c0262d", "rgba(192,38,45,0.18)", true}, "drawdown");
 
   // Monthly returns heatmap: one row per year, a cell per month, and the year's total.
   html += "<h2>Monthly returns</h2>";
-  const auto months = monthly_returns(curve);
+  const auto months = rows.monthly_returns();
   if (months.empty()) {
     html += "<p class=\"muted\">no data</p>";
   } else {
@@ -267,39 +327,22 @@ svg .grid{stroke:#eef1f5}svg .axis{font-size:11px;fill:#6b7588}
     html += "</table>";
   }
 
-  // Trade statistics, computed here from the trades (closed ones only).
-  int64_t closed = 0, wins = 0, longs = 0, shorts = 0, open_trades = 0;
-  double best = 0, worst = 0, total_pnl = 0, bars = 0, commission = 0, slippage = 0;
-  std::map<std::string, int64_t> reasons;
-  for (const auto& t : results.trades) {
-    commission += t.commission;
-    slippage += t.slippage;
-    if (t.open) {
-      ++open_trades;
-      continue;
-    }
-    ++closed;
-    (t.side == TradeSide::kLong ? longs : shorts) += 1;
-    if (t.pnl > 0) ++wins;
-    best = closed == 1 ? t.pnl : std::max(best, t.pnl);
-    worst = closed == 1 ? t.pnl : std::min(worst, t.pnl);
-    total_pnl += t.pnl;
-    bars += static_cast<double>(t.bars_held);
-    reasons[std::string(to_string(t.exit_reason))] += 1;
-  }
+  // Trade statistics (closed trades only, costs of all).
+  const TradeStats& ts = rows.trades();
+  const int64_t closed = ts.closed, wins = ts.wins;
   html += "<div class=\"cols\"><div><h2>Trade statistics</h2><table>";
   row(html, "closed trades", std::to_string(closed));
-  row(html, "long / short", fmt::format("{} / {}", longs, shorts));
-  row(html, "open at end", std::to_string(open_trades));
+  row(html, "long / short", fmt::format("{} / {}", ts.longs, ts.shorts));
+  row(html, "open at end", std::to_string(ts.open));
   row(html, "winners", closed ? fmt::format("{} ({})", wins, pct(static_cast<double>(wins) / closed, 1)) : "–");
-  row(html, "total P&L", money(total_pnl));
-  row(html, "average P&L", closed ? money(total_pnl / static_cast<double>(closed)) : "–");
-  row(html, "best trade", closed ? money(best) : "–");
-  row(html, "worst trade", closed ? money(worst) : "–");
-  row(html, "average bars held", closed ? num(bars / static_cast<double>(closed), 1) : "–");
-  row(html, "commission paid", money(commission));
-  row(html, "slippage cost", money(slippage));
-  for (const auto& [reason, count] : reasons) row(html, fmt::format("exits: {}", reason), std::to_string(count));
+  row(html, "total P&L", money(ts.total_pnl));
+  row(html, "average P&L", closed ? money(ts.total_pnl / static_cast<double>(closed)) : "–");
+  row(html, "best trade", closed ? money(ts.best) : "–");
+  row(html, "worst trade", closed ? money(ts.worst) : "–");
+  row(html, "average bars held", closed ? num(ts.bars / static_cast<double>(closed), 1) : "–");
+  row(html, "commission paid", money(ts.commission));
+  row(html, "slippage cost", money(ts.slippage));
+  for (const auto& [reason, count] : ts.exits) row(html, fmt::format("exits: {}", reason), std::to_string(count));
   html += "</table></div>";
 
   html += "<div><h2>Metrics</h2><table>";

@@ -1,5 +1,5 @@
-// Result files through DuckDB (Appender into a temp table, then COPY), staged and
-// renamed into place; summary.json through JsonWriter.
+// summary.json through JsonWriter; the tables and report through ResultStreamWriter
+// (see stream_writer.cpp), which stages the files and renames them into place.
 #include "ml4t/backtest/results/writer.hpp"
 
 #include "ml4t/backtest/results/output_claim.hpp"
@@ -14,9 +14,9 @@
 #include <functional>
 #include <system_error>
 
-#include "data/duckdb/duckdb_wrapper.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/results/report.hpp"
+#include "ml4t/backtest/results/stream_writer.hpp"
 
 namespace ml4t::backtest {
 
@@ -240,240 +240,6 @@ std::string summary_json(const Results& results, const RunInfo& info) {
   return w.str() + "\n";
 }
 
-// ---------------------------------------------------------------------------------
-// Tables
-
-namespace {
-
-using duck::Appender;
-using duck::Connection;
-
-enum class Kind { kTimestamp, kDouble, kInt, kText, kBool };
-
-struct Column {
-  std::string name;
-  Kind kind;
-};
-
-std::string_view sql_type(Kind kind) {
-  switch (kind) {
-    case Kind::kTimestamp:
-      return "TIMESTAMPTZ";
-    case Kind::kDouble:
-      return "DOUBLE";
-    case Kind::kInt:
-      return "BIGINT";
-    case Kind::kText:
-      return "VARCHAR";
-    case Kind::kBool:
-      return "BOOLEAN";
-  }
-  return "VARCHAR";
-}
-
-// Appends one row's cells in column order. Timestamps go in twice: as TIMESTAMPTZ (for
-// Parquet) and as exact ISO-8601 UTC text (for CSV, independent of DuckDB's TimeZone).
-class RowSink {
- public:
-  explicit RowSink(Appender& app) : app_(app) {}
-  RowSink& ts(Timestamp t) {
-    app_.append_timestamp_ns(t.nanos());
-    app_.append(std::string_view(t.to_string()));
-    return *this;
-  }
-  RowSink& num(double v) {
-    if (std::isnan(v)) {
-      app_.append_null();
-    } else {
-      app_.append(v);
-    }
-    return *this;
-  }
-  RowSink& integer(int64_t v) {
-    app_.append(v);
-    return *this;
-  }
-  RowSink& text(std::string_view v) {
-    app_.append(v);
-    return *this;
-  }
-  RowSink& flag(bool v) {
-    app_.append(v);
-    return *this;
-  }
-  void end() { app_.end_row(); }
-
- private:
-  Appender& app_;
-};
-
-struct TableSpec {
-  std::string name;
-  std::vector<Column> columns;
-  std::function<void(RowSink&)> fill;  // appends every row
-};
-
-std::string symbol_of(const Results& r, AssetId id) {
-  if (id < r.symbols.size()) return r.symbols[id];
-  return id == kNoAsset ? std::string() : fmt::format("#{}", id);
-}
-
-std::vector<TableSpec> table_specs(const Results& r) {
-  std::vector<TableSpec> specs;
-  specs.push_back({"equity",
-                   {{"timestamp", Kind::kTimestamp},
-                    {"cash", Kind::kDouble},
-                    {"positions_value", Kind::kDouble},
-                    {"equity", Kind::kDouble},
-                    {"drawdown", Kind::kDouble}},
-                   [&r](RowSink& s) {
-                     for (const auto& p : r.equity_curve) {
-                       s.ts(p.timestamp).num(p.cash).num(p.positions_value).num(p.equity).num(p.drawdown).end();
-                     }
-                   }});
-  specs.push_back({"trades",
-                   {{"asset", Kind::kText},
-                    {"side", Kind::kText},
-                    {"entry_time", Kind::kTimestamp},
-                    {"exit_time", Kind::kTimestamp},
-                    {"quantity", Kind::kDouble},
-                    {"entry_price", Kind::kDouble},
-                    {"exit_price", Kind::kDouble},
-                    {"pnl", Kind::kDouble},
-                    {"return", Kind::kDouble},
-                    {"commission", Kind::kDouble},
-                    {"slippage", Kind::kDouble},
-                    {"bars_held", Kind::kInt},
-                    {"exit_reason", Kind::kText},
-                    {"open", Kind::kBool}},
-                   [&r](RowSink& s) {
-                     for (const auto& t : r.trades) {
-                       s.text(symbol_of(r, t.asset))
-                           .text(to_string(t.side))
-                           .ts(t.entry_time)
-                           .ts(t.exit_time)
-                           .num(t.quantity)
-                           .num(t.entry_price)
-                           .num(t.exit_price)
-                           .num(t.pnl)
-                           .num(t.return_fraction)
-                           .num(t.commission)
-                           .num(t.slippage)
-                           .integer(t.bars_held)
-                           .text(to_string(t.exit_reason))
-                           .flag(t.open)
-                           .end();
-                     }
-                   }});
-  specs.push_back({"fills",
-                   {{"order_id", Kind::kInt},
-                    {"timestamp", Kind::kTimestamp},
-                    {"asset", Kind::kText},
-                    {"side", Kind::kText},
-                    {"quantity", Kind::kDouble},
-                    {"price", Kind::kDouble},
-                    {"commission", Kind::kDouble},
-                    {"slippage", Kind::kDouble}},
-                   [&r](RowSink& s) {
-                     for (const auto& f : r.fills) {
-                       s.integer(static_cast<int64_t>(f.order_id))
-                           .ts(f.timestamp)
-                           .text(symbol_of(r, f.asset))
-                           .text(to_string(f.side))
-                           .num(f.quantity)
-                           .num(f.price)
-                           .num(f.commission)
-                           .num(f.slippage)
-                           .end();
-                     }
-                   }});
-  specs.push_back({"orders",
-                   {{"id", Kind::kInt},
-                    {"created", Kind::kTimestamp},
-                    {"updated", Kind::kTimestamp},
-                    {"asset", Kind::kText},
-                    {"side", Kind::kText},
-                    {"type", Kind::kText},
-                    {"quantity", Kind::kDouble},
-                    {"filled_quantity", Kind::kDouble},
-                    {"limit_price", Kind::kDouble},
-                    {"stop_price", Kind::kDouble},
-                    {"status", Kind::kText},
-                    {"reason", Kind::kText}},
-                   [&r](RowSink& s) {
-                     for (const auto& o : r.orders) {
-                       s.integer(static_cast<int64_t>(o.id))
-                           .ts(o.created)
-                           .ts(o.updated)
-                           .text(symbol_of(r, o.asset))
-                           .text(to_string(o.side))
-                           .text(to_string(o.type))
-                           .num(o.quantity)
-                           .num(o.filled_quantity)
-                           .num(o.limit_price)
-                           .num(o.stop_price)
-                           .text(to_string(o.status))
-                           .text(o.reason)
-                           .end();
-                     }
-                   }});
-  return specs;
-}
-
-void write_tables(const Results& results, const fs::path& staging, const WriteOptions& options) {
-  duck::Database db(duck::DatabaseOptions{"", "", 1});
-  Connection con(db);
-  for (const auto& spec : table_specs(results)) {
-    std::string create = fmt::format("CREATE TABLE {} (", duck::quote_identifier(spec.name));
-    std::string parquet_cols, csv_cols;
-    for (size_t i = 0; i < spec.columns.size(); ++i) {
-      const auto& c = spec.columns[i];
-      const std::string sep = i == 0 ? "" : ", ";
-      const std::string q = duck::quote_identifier(c.name);
-      create += fmt::format("{}{} {}", sep, q, sql_type(c.kind));
-      parquet_cols += sep + q;
-      if (c.kind == Kind::kTimestamp) {
-        const std::string iso = duck::quote_identifier(c.name + "__iso");
-        create += fmt::format(", {} VARCHAR", iso);
-        csv_cols += fmt::format("{}{} AS {}", sep, iso, q);
-      } else {
-        csv_cols += sep + q;
-      }
-    }
-    create += ")";
-    con.execute(create, fmt::format("creating the {} table", spec.name));
-    {
-      Appender app(con, spec.name);
-      RowSink sink(app);
-      spec.fill(sink);
-      app.close();
-    }
-    const std::string from = duck::quote_identifier(spec.name);
-    if (options.parquet) {
-      const fs::path file = staging / (spec.name + ".parquet");
-      con.execute(fmt::format("COPY (SELECT {} FROM {}) TO {} (FORMAT parquet, COMPRESSION zstd)", parquet_cols, from,
-                              duck::quote_literal(file.string())),
-                  fmt::format("writing {}", file.string()));
-    }
-    if (options.csv) {
-      const fs::path file = staging / (spec.name + ".csv");
-      con.execute(fmt::format("COPY (SELECT {} FROM {}) TO {} (FORMAT csv, HEADER true)", csv_cols, from,
-                              duck::quote_literal(file.string())),
-                  fmt::format("writing {}", file.string()));
-    }
-  }
-}
-
-void write_text_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw OutputError(fmt::format("cannot create {}: check that the folder is writable", path.string()));
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) throw OutputError(fmt::format("writing {} failed (disk full?)", path.string()));
-}
-
-}  // namespace
-
 const std::vector<std::string>& result_file_names() {
   static const std::vector<std::string> names = {"summary.json",   "report.html", "equity.parquet", "equity.csv",
                                                  "trades.parquet", "trades.csv",  "fills.parquet",  "fills.csv",
@@ -515,38 +281,22 @@ void check_output_writable(const fs::path& dir) {
 
 std::vector<fs::path> write_results(const Results& results, const fs::path& dir, const WriteOptions& options,
                                     const RunInfo& info) {
-  check_output_dir(dir, options.overwrite, options.overwrite_hint);
-  const OutputClaim claim(dir, options.overwrite, options.overwrite_hint);  // one writer per folder
-  const fs::path& staging = claim.staging();
-  std::error_code ec;
-
-  std::vector<std::string> names;
+  // The same path as a streamed run, fed from the vectors: the files are byte-identical.
+  StreamOptions stream;
+  stream.remove_created_dir = false;  // a failed write keeps the (empty) folder it made
+  ResultStreamWriter writer(dir, options, stream);
   try {
-    write_tables(results, staging, options);
-    write_text_file(staging / "summary.json", summary_json(results, info));
-    if (options.report) write_text_file(staging / "report.html", render_report_html(results, info));
+    writer.set_symbols(&results.symbols);
+    for (const auto& p : results.equity_curve) writer.equity(p);
+    for (const auto& t : results.trades) writer.trade(t);
+    for (const auto& f : results.fills) writer.fill(f);
+    for (const auto& o : results.orders) writer.order(o);
+  } catch (const OutputError&) {
+    throw;
   } catch (const Error& e) {
     throw OutputError(fmt::format("writing results into {} failed, nothing was written: {}", dir.string(), e.what()));
   }
-  // Every file is complete: move them in (a rename replaces an earlier file of the same
-  // name in one step, so each name always holds a whole file), then drop earlier result
-  // files this run did not produce (e.g. the CSVs of an earlier --format both).
-  std::vector<fs::path> written;
-  for (const auto& entry : fs::directory_iterator(staging)) {
-    const fs::path target = dir / entry.path().filename();
-    fs::rename(entry.path(), target, ec);
-    if (ec) {
-      throw OutputError(fmt::format("moving {} into {} failed: {}", entry.path().string(), dir.string(), ec.message()));
-    }
-    written.push_back(target);
-  }
-  if (options.overwrite) {
-    for (const auto& name : result_file_names()) {
-      if (std::find(written.begin(), written.end(), dir / name) == written.end()) fs::remove(dir / name, ec);
-    }
-  }
-  std::sort(written.begin(), written.end());
-  return written;
+  return writer.finish(results, info);
 }
 
 }  // namespace ml4t::backtest

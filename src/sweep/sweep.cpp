@@ -154,11 +154,9 @@ void check_sweep_output(const SweepOptions& options) {
   }
 }
 
-namespace {
-
 // One task on the calling thread: the run, then its summary (and result files) written
 // to tasks/<id>/ through the results writer, staged and renamed there.
-TaskOutcome run_task(const SweepTask& task, const SweepOptions& options) {
+TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options) {
   TaskOutcome outcome;
   outcome.id = task.id;
   outcome.index = task.index;
@@ -191,6 +189,8 @@ TaskOutcome run_task(const SweepTask& task, const SweepOptions& options) {
   }
   return outcome;
 }
+
+namespace {
 
 void remove_earlier_sweep(const fs::path& out) {
   std::error_code ec;
@@ -249,7 +249,7 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
         outcome.index = task.index;
         outcome.status = "interrupted";
       } else {
-        outcome = run_task(task, options);
+        outcome = run_sweep_task(task, options);
       }
       const std::lock_guard guard(lock);
       summary.outcomes[todo[k]] = outcome;

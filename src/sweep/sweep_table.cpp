@@ -84,7 +84,11 @@ void append_metric_cells(const std::vector<std::optional<double>>& values, std::
   }
 }
 
-std::vector<fs::path> write_sweep_tables(const SweepPlan& plan, const fs::path& dir) {
+namespace {
+
+// The table's columns and rows, shared by the files and the Python API.
+std::pair<std::vector<TableColumn>, std::vector<std::vector<TableCell>>> build_sweep_table(const SweepPlan& plan,
+                                                                                          const fs::path& dir) {
   std::vector<ParameterSet> sets;
   for (const auto& t : plan.tasks) sets.push_back(t.params);
   std::vector<TableColumn> columns = {{"task_id", TableColumn::Kind::kText}};
@@ -101,7 +105,37 @@ std::vector<fs::path> write_sweep_tables(const SweepPlan& plan, const fs::path& 
     append_metric_cells(summary->values, row);
     rows.push_back(std::move(row));
   }
+  return {std::move(columns), std::move(rows)};
+}
+
+}  // namespace
+
+std::vector<fs::path> write_sweep_tables(const SweepPlan& plan, const fs::path& dir) {
+  const auto [columns, rows] = build_sweep_table(plan, dir);
   return write_table_files(dir, "sweep", columns, rows);
+}
+
+SweepTable read_sweep_table(const SweepPlan& plan, const fs::path& dir) {
+  auto [columns, rows] = build_sweep_table(plan, dir);
+  SweepTable table;
+  for (const auto& c : columns) table.columns.push_back(c.name);
+  for (auto& row : rows) {
+    std::vector<SweepCell> cells;
+    for (auto& cell : row) {
+      std::visit(
+          [&cells](auto&& v) {
+            using V = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<V, TimestampCell>) {
+              cells.emplace_back(v.nanos);  // the sweep table has no timestamp columns
+            } else {
+              cells.emplace_back(std::move(v));
+            }
+          },
+          cell);
+    }
+    table.rows.push_back(std::move(cells));
+  }
+  return table;
 }
 
 }  // namespace ml4t::backtest

@@ -16,6 +16,7 @@
 #include <cctype>
 #include <ctime>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,10 @@ TEST(CliBasics, ProgressBarOnlyOnATerminal) {
   while (i < bar.size() && std::isdigit(static_cast<unsigned char>(bar[i]))) ++i;
   EXPECT_GT(i, digits) << bar;
   EXPECT_EQ(bar.substr(i, rest.size()), rest) << bar;
+  // The writing phase ends with its own line: every row copy written (the CSV tables:
+  // 40 equity points plus the trades, fills and orders).
+  EXPECT_THAT(bar, HasSubstr("\rwriting results [##############################] 100.0% "));
+  EXPECT_TRUE(std::regex_search(bar, std::regex("100\\.0% ([0-9]+) of \\1 rows"))) << bar;
   const std::string out = testing::read_file(dir / "a.stdout");
   EXPECT_THAT(out, HasSubstr("backtest: 120 events, 3 assets"));
   EXPECT_THAT(out, HasSubstr("final equity"));
@@ -161,6 +166,32 @@ TEST(CliBasics, ProgressBarOnlyOnATerminal) {
   ASSERT_EQ(piped.code, 0) << piped.err;
   EXPECT_EQ(piped.err, "");
   EXPECT_EQ(testing::read_file(dir / "a/equity.csv"), testing::read_file(dir / "c/equity.csv"));
+}
+
+TEST(CliBasics, ValidateShowsProgressWhileItStreamsTheData) {
+  const fs::path dir = scratch_dir_with_sample_data();
+  const fs::path cfg = dir / "cfg.yaml";
+  std::ofstream(cfg) << "data_sources: {prices: data/prices.parquet, signals: data/signals.parquet}\n";
+  int code = -1;
+  const std::string bar = run_on_terminal({"validate", cfg.string()}, dir / "v.stdout", code);
+  ASSERT_EQ(code, 0) << bar;
+  // The timing check streams 3 assets x 40 days = 120 events; the line ends complete.
+  EXPECT_THAT(bar, HasSubstr("\rvalidating [##############################] 100.0% 120 events"));
+  EXPECT_THAT(testing::read_file(dir / "v.stdout"), HasSubstr("signal timing (next_bar, lag 1 bar): no problems"));
+
+  // --quiet: nothing on the terminal or stdout; the exit code tells.
+  EXPECT_EQ(run_on_terminal({"validate", cfg.string(), "--quiet"}, dir / "q.stdout", code), "");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(testing::read_file(dir / "q.stdout"), "");
+  // Not a terminal: no progress line.
+  const auto piped = cli(dir, "validate " + cfg.string());
+  EXPECT_EQ(piped.code, 0);
+  EXPECT_EQ(piped.err, "");
+  // Nothing to check (validation off): the data is not streamed, no line either.
+  EXPECT_EQ(run_on_terminal({"validate", cfg.string(), "--set", "signal_timing.validate=false"}, dir / "o.stdout",
+                            code)
+                .find("validating"),
+            std::string::npos);
 }
 
 // summary.json from a real run: every input file with its size and modification time

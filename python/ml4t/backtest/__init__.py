@@ -45,6 +45,7 @@ from ml4t.backtest.data import (
 from ml4t.backtest.engine import BacktestEngine, run_backtest
 from ml4t.backtest.results import Results
 from ml4t.backtest.strategy import Strategy
+from ml4t.backtest.sweep import sweep
 from ml4t.backtest import strategies
 
 import collections.abc as _abc
@@ -82,6 +83,7 @@ __all__ = [
     "generate_sample_data",
     "run_backtest",
     "strategies",
+    "sweep",
     "validate_signal_timing",
     "write_optimized_parquet",
 ]

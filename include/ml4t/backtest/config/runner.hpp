@@ -15,6 +15,7 @@
 #include "ml4t/backtest/data/columnar_data_feed.hpp"
 #include "ml4t/backtest/data/signal_timing.hpp"
 #include "ml4t/backtest/results/results.hpp"
+#include "ml4t/backtest/results/stream_writer.hpp"
 #include "ml4t/backtest/results/writer.hpp"
 
 namespace ml4t::backtest {
@@ -79,7 +80,14 @@ struct RunHooks {
   /// features) once the run is done, before run_backtest returns; with
   /// fail_on_violation a non-empty report throws instead.
   std::function<void(const TimingReport&)> on_timing_report;
+  /// When set, the rows go to this writer as the run goes (made with to_stream_options
+  /// of the same config) and the returned Results hold no rows: only the scalars and
+  /// the metrics, which the writer computed. Memory then does not grow with the fills.
+  ResultStreamWriter* stream = nullptr;
 };
+
+/// The metrics basis of a config (periods per year, initial capital) for a streamed run.
+StreamOptions to_stream_options(const BacktestConfig& config);
 
 /// What run_backtest returns: the results and what the output files need to know.
 struct BacktestRun {

@@ -14,6 +14,7 @@
 #include "ml4t/backtest/data/data_feed.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
 #include "ml4t/backtest/engine/strategy.hpp"
+#include "ml4t/backtest/engine/result_sink.hpp"
 #include "ml4t/backtest/engine/run_results.hpp"
 
 namespace ml4t::backtest {
@@ -40,6 +41,11 @@ class BacktestEngine {
   void set_progress_callback(ProgressCallback callback, uint64_t every_events = 100'000);
   /// Stop the run (throwing Interrupted) once `*flag` becomes true; checked per timestamp.
   void set_cancel_flag(const std::atomic<bool>* flag);
+  /// Hand every equity point, fill, trade and finished order to `sink` as the run goes
+  /// instead of collecting them: run() then returns Results with empty row vectors and
+  /// no metrics (the sink sees every row; see ResultStreamWriter). Memory stays bounded
+  /// by the open orders, not the number of fills. `sink` must outlive run().
+  void set_result_sink(ResultSink* sink);
 
   /// Run the backtest over the whole feed. Call once. Throws DataError on bad bars (NaN
   /// or non-positive prices, time going backwards) and Interrupted when cancelled.

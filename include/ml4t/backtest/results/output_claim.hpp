@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ml4t::backtest {
 
@@ -38,11 +39,28 @@ class OutputClaim {
   /// The empty hidden folder to write files into before they are renamed into `dir`.
   const std::filesystem::path& staging() const { return staging_; }
 
+  /// Move every staged file into the folder (a rename replaces an earlier file of the
+  /// same name in one step, so each name always holds a whole file); with `overwrite`,
+  /// then remove the files of `result_names` this run did not produce (e.g. the CSVs of
+  /// an earlier run). Returns the moved files' paths, sorted. Throws OutputError.
+  std::vector<std::filesystem::path> commit(bool overwrite, const std::vector<std::string>& result_names);
+
+  /// Remove the staging folder and the lock file now (any thread, never throws), for a
+  /// process about to exit without unwinding; the kernel drops the lock itself.
+  void discard_now() noexcept;
+
+  /// Whether a claim that ends without a commit also removes the output folder it
+  /// created (when nothing else was put there): a run that fails leaves no trace.
+  void set_remove_created_folder(bool remove) { remove_created_ = remove; }
+
  private:
   std::filesystem::path dir_;
   std::filesystem::path lock_path_;
   std::filesystem::path staging_;
   int fd_ = -1;
+  bool created_ = false;  //!< the folder did not exist before this claim
+  bool remove_created_ = false;
+  bool committed_ = false;
 };
 
 }  // namespace ml4t::backtest

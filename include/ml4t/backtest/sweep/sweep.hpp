@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "ml4t/backtest/config/backtest_config.hpp"
@@ -97,6 +98,23 @@ void check_sweep_output(const SweepOptions& options);
 /// and the manifest. A failed task does not stop the others (see SweepSummary::failed);
 /// a cancelled sweep writes what finished and throws Interrupted.
 SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options);
+
+/// Run one task on the calling thread into options.out/tasks/<id>/ (summary.json, and
+/// the result files with keep_results): what each worker thread of run_sweep does, and
+/// what a Dask worker calls for one task. Never throws; the outcome says how it went.
+TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options);
+
+/// One cell of the sweep table: null, a number, an integer or text.
+using SweepCell = std::variant<std::monostate, double, int64_t, std::string>;
+
+/// The sweep table as values, exactly what sweep.parquet holds.
+struct SweepTable {
+  std::vector<std::string> columns;          //!< task_id, swept keys, final_equity, metrics
+  std::vector<std::vector<SweepCell>> rows;  //!< one per finished task, in plan order
+};
+
+/// The sweep table of the plan's finished tasks in `dir`, read from their summaries.
+SweepTable read_sweep_table(const SweepPlan& plan, const std::filesystem::path& dir);
 
 /// The summary columns of sweep.parquet after the swept keys, in order.
 const std::vector<std::string>& sweep_metric_columns();
