@@ -81,6 +81,7 @@ void write_in_memory(const BacktestConfig& config, const fs::path& out) {
   BacktestRun run = run_backtest(config);
   run.info.version = "test";
   run.info.elapsed_seconds = 0;
+  run.results.elapsed_seconds = 0;  // 0 in both: the files must not differ by timing
   write_results(run.results, out, every_file(), run.info);
 }
 
@@ -97,6 +98,7 @@ StreamStats write_streamed(const BacktestConfig& config, const fs::path& out, si
   EXPECT_TRUE(run.results.equity_curve.empty());
   run.info.version = "test";
   run.info.elapsed_seconds = 0;
+  run.results.elapsed_seconds = 0;  // 0 in both: the files must not differ by timing
   writer.finish(run.results, run.info);
   return writer.stats();
 }
