@@ -90,7 +90,7 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
     EXPECT_LE(by_step[step]["engine_seconds"].as<double>(), by_step[step]["seconds"].as<double>()) << step;
   }
   EXPECT_TRUE(fs::exists(dir / "cache" / "small" / "out-run-turnover" / "report.html"));
-  EXPECT_NE(r.out.find("entry 0.7 / exit 0.3, 0.2% of equity per entry, 5 bp slippage"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("entry 0.7 / exit 0.3, 0.2% of equity per entry: final equity"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("the whole `ml4t-backtest run` process with default settings"), std::string::npos) << r.out;
 }
 
