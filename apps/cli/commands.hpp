@@ -6,8 +6,8 @@
 namespace ml4t::backtest::cli {
 
 void register_generate(CLI::App& app);
-void register_optimize(CLI::App& app);
-void register_inspect(CLI::App& app);
+CLI::App* register_optimize(CLI::App& app);
+CLI::App* register_inspect(CLI::App& app);
 void register_run(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_validate(CLI::App& app);

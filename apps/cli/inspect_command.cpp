@@ -1,4 +1,4 @@
-// `ml4t-backtest inspect`: describe a data file or dataset before a backtest.
+// `ml4t-backtest data inspect`: describe a data file or dataset before a backtest.
 #include <fmt/format.h>
 
 #include "commands.hpp"
@@ -6,7 +6,7 @@
 
 namespace ml4t::backtest::cli {
 
-void register_inspect(CLI::App& app) {
+CLI::App* register_inspect(CLI::App& app) {
   struct Args {
     std::vector<std::string> paths;
     std::string timestamp_column = "timestamp", asset_column = "asset_id";
@@ -20,8 +20,8 @@ void register_inspect(CLI::App& app) {
       "Describe a data file, glob or dataset directory (Parquet or CSV): schema, rows, assets, time range, whether "
       "rows are sorted by (timestamp, asset) and where the first out-of-order row is, duplicate (timestamp, asset) "
       "rows, nulls per column, and Parquet row groups and compression. Reads every row once, streaming.");
-  cmd->footer("Examples:\n  ml4t-backtest inspect data/prices.parquet\n  ml4t-backtest inspect 'raw/*.csv' --json\n"
-              "  ml4t-backtest inspect prices_ds/   (a hive-partitioned directory)");
+  cmd->footer("Examples:\n  ml4t-backtest data inspect data/prices.parquet\n  ml4t-backtest data inspect 'raw/*.csv' --json\n"
+              "  ml4t-backtest data inspect prices_ds/   (a hive-partitioned directory)");
   cmd->add_option("paths", args->paths, "Files, globs (quote them) or a dataset directory")->required();
   cmd->add_option("--timestamp-column", args->timestamp_column, "Name of the timestamp column")->capture_default_str();
   cmd->add_option("--asset-column", args->asset_column, "Name of the asset column (\"\" for none)")
@@ -45,6 +45,7 @@ void register_inspect(CLI::App& app) {
       fmt::print("{}", format_text(info, options));
     }
   });
+  return cmd;
 }
 
 }  // namespace ml4t::backtest::cli

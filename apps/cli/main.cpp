@@ -23,13 +23,26 @@ int main(int argc, char** argv) {
                        e.what());
   });
   cli::register_generate(app);
-  cli::register_optimize(app);
-  cli::register_inspect(app);
   cli::register_run(app);
   cli::register_sweep(app);
   cli::register_validate(app);
   cli::register_events(app);
+  // Data tools live under `data`: "optimize" alone reads to a quant as parameter search.
+  auto* data = app.add_subcommand("data", "Data files: `data optimize` rewrites them as sorted, compressed Parquet; "
+                                          "`data inspect` describes them");
+  data->require_subcommand(1);
+  cli::register_optimize(*data);
+  cli::register_inspect(*data);
+  // The old top-level names keep working (hidden from --help) with a note on stderr.
+  for (auto* old : {cli::register_optimize(app), cli::register_inspect(app)}) {
+    old->group("");
+    old->preparse_callback([name = old->get_name()](size_t) {
+      fmt::print(stderr, "note: `ml4t-backtest {0}` is now `ml4t-backtest data {0}`; the old name will be removed\n",
+                 name);
+    });
+  }
   cli::register_bench(app);
+  app.get_subcommand("bench")->group("Developer");  // a tool for measuring the library, not for backtests
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

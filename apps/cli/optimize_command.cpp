@@ -1,4 +1,4 @@
-// `ml4t-backtest optimize`: rewrite price/signal/feature files as sorted, compressed,
+// `ml4t-backtest data optimize`: rewrite price/signal/feature files as sorted, compressed,
 // optionally partitioned Parquet that the columnar feed reads fastest.
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 namespace ml4t::backtest::cli {
 
-void register_optimize(CLI::App& app) {
+CLI::App* register_optimize(CLI::App& app) {
   struct Args {
     std::vector<std::string> inputs, categorical;
     std::string out, compression = "zstd", partition_by = "none";
@@ -25,11 +25,11 @@ void register_optimize(CLI::App& app) {
       "when complete (written under a temporary name, then renamed).");
   cmd->footer(
       "Examples:\n"
-      "  ml4t-backtest optimize raw/*.csv --out prices.parquet --categorical asset_id\n"
-      "  ml4t-backtest optimize prices.parquet --out prices_ds --partition-by month --compression zstd --level 9\n"
+      "  ml4t-backtest data optimize raw/*.csv --out prices.parquet --categorical asset_id\n"
+      "  ml4t-backtest data optimize prices.parquet --out prices_ds --partition-by month --compression zstd --level 9\n"
       "A dataset partitioned by month is a directory year=YYYY/month=M/data_0.parquet; readers that filter on the\n"
       "year/month keys skip the other partitions entirely. Rows keep all their columns; duplicate (timestamp, asset)\n"
-      "rows are kept as they are (find them with `ml4t-backtest inspect`).");
+      "rows are kept as they are (find them with `ml4t-backtest data inspect`).");
   cmd->add_option("inputs", args->inputs, "Input files, globs (quote them) or dataset directories; Parquet or CSV")
       ->required();
   cmd->add_option("--out,-o", args->out, "Output Parquet file, or directory when partitioning")->required();
@@ -77,6 +77,7 @@ void register_optimize(CLI::App& app) {
     fmt::print("ratio:  {:.2f}x (input / output), {} compression, {:.2f} s\n", summary.ratio(),
                to_string(options.compression), summary.seconds);
   });
+  return cmd;
 }
 
 }  // namespace ml4t::backtest::cli

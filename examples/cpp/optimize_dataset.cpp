@@ -1,6 +1,6 @@
 // Rewrites price files (Parquet or CSV, files or globs) into a sorted, zstd-compressed,
 // month-partitioned Parquet dataset with a dictionary-encoded symbol column — what
-// `ml4t-backtest optimize` does — and prints what it read and wrote.
+// `ml4t-backtest data optimize` does — and prints what it read and wrote.
 // docs/data-optimization.md includes it.
 //
 //   build/examples/optimize_dataset out/sample-data/prices.parquet out/prices_ds

@@ -229,7 +229,7 @@ def test_results_files_and_report(tmp_path, prices_path):
     cli = os.environ.get("ML4T_CLI")
     if cli:
         for name, frame in [("trades", results.trades), ("fills", results.fills), ("orders", results.orders)]:
-            info = subprocess.run([cli, "inspect", str(tmp_path / "out" / f"{name}.parquet"), "--json",
+            info = subprocess.run([cli, "data", "inspect", str(tmp_path / "out" / f"{name}.parquet"), "--json",
                                    "--asset-column", ""], capture_output=True, text=True, check=True)
             assert json.loads(info.stdout)["rows"] == len(frame), name
     assert "Results(events=20" in repr(results)

@@ -99,7 +99,7 @@ namespace {
   }
   throw DataError(fmt::format(
       "no price bars are left after the universe filters (universe.assets: [{}], universe.start: {}, universe.end: {}) "
-      "in {}; check universe.assets, universe.start and universe.end against the data (`ml4t-backtest inspect {}` "
+      "in {}; check universe.assets, universe.start and universe.end against the data (`ml4t-backtest data inspect {}` "
       "lists its assets and time range)",
       fmt::join(u.assets, ", "), u.start ? u.start->to_string() : "-", u.end ? u.end->to_string() : "-", prices,
       prices));

@@ -815,7 +815,7 @@ struct ColumnarDataFeed::Impl {
     throw DataError(
         fmt::format("{}: {} is not in timestamp order ({} comes after {}) although it was taken as "
                     "sorted; use order: sort (OrderCheck::kSort) or rewrite the data with "
-                    "`ml4t-backtest optimize`",
+                    "`ml4t-backtest data optimize`",
                     src.role, src.description, ts.to_string(), after.to_string()));
   }
 

@@ -52,8 +52,9 @@ TEST(CliBasics, HelpOnEverySubcommand) {
   for (const Case& c : {Case{"run", {"--out", "--set", "--format", "--overwrite", "--quiet", "config"}},
                         Case{"validate", {"--set", "config"}},
                         Case{"generate", {"--out"}},
-                        Case{"optimize", {}},
-                        Case{"inspect", {}},
+                        Case{"data", {"optimize", "inspect"}},
+                        Case{"data optimize", {"--out", "--partition-by"}},
+                        Case{"data inspect", {"--json"}},
                         Case{"events", {}},
                         Case{"bench", {}}}) {
     SCOPED_TRACE(c.command);
@@ -65,9 +66,14 @@ TEST(CliBasics, HelpOnEverySubcommand) {
   }
   const auto top = cli(dir, "--help");
   EXPECT_EQ(top.code, 0);
-  for (const char* sub : {"run", "validate", "generate", "optimize", "inspect", "events"}) {
+  for (const char* sub : {"\n  run ", "\n  validate ", "\n  generate ", "\n  data ", "\n  events ", "\n  sweep "}) {
     EXPECT_THAT(top.out, HasSubstr(sub));
   }
+  // bench is a developer tool, in its own section at the end; the data tools are under `data`.
+  EXPECT_THAT(top.out, ::testing::ContainsRegex("\nDeveloper:\n  bench +Measure"));
+  EXPECT_LT(top.out.find("\n  data "), top.out.find("Developer:"));
+  EXPECT_THAT(top.out, Not(HasSubstr("\n  optimize ")));
+  EXPECT_THAT(top.out, Not(HasSubstr("\n  inspect ")));
   // No subcommand, an unknown one or an unknown option: usage errors (exit 2).
   EXPECT_EQ(cli(dir, "").code, 2);
   EXPECT_EQ(cli(dir, "frobnicate").code, 2);
@@ -77,6 +83,27 @@ TEST(CliBasics, HelpOnEverySubcommand) {
   EXPECT_EQ(unknown.err, "error: The following argument was not expected: --no-such-option\n"
                          "run 'ml4t-backtest --help' (or 'ml4t-backtest <command> --help') for usage\n");
   EXPECT_THAT(cli(dir, "frobnicate").err, HasSubstr("error: "));
+  EXPECT_EQ(cli(dir, "data").code, 2);  // `data` needs optimize or inspect
+}
+
+// The old top-level names still work, with a one-line note on stderr, and do what the
+// new ones do.
+TEST(CliBasics, OldOptimizeAndInspectNamesStillWorkWithANote) {
+  const fs::path dir = testing::scratch_dir();
+  ASSERT_EQ(cli(dir, fmt::format("generate --out {}/d --symbols 2 --days 5", dir.string())).code, 0);
+  const std::string file = (dir / "d/prices.parquet").string();
+  const auto now = cli(dir, "data inspect " + file);
+  const auto old = cli(dir, "inspect " + file);
+  ASSERT_EQ(now.code, 0) << now.err;
+  ASSERT_EQ(old.code, 0) << old.err;
+  EXPECT_EQ(old.out, now.out);
+  EXPECT_EQ(now.err, "");
+  EXPECT_EQ(old.err, "note: `ml4t-backtest inspect` is now `ml4t-backtest data inspect`; the old name will be removed\n");
+  const auto opt = cli(dir, fmt::format("optimize {} --out {}/o.parquet", file, dir.string()));
+  ASSERT_EQ(opt.code, 0) << opt.err;
+  EXPECT_EQ(opt.err,
+            "note: `ml4t-backtest optimize` is now `ml4t-backtest data optimize`; the old name will be removed\n");
+  EXPECT_TRUE(fs::exists(dir / "o.parquet"));
 }
 
 // Runs the CLI with stderr (and stdin) on a pseudo-terminal and stdout in `stdout_file`;
