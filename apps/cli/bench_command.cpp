@@ -140,8 +140,8 @@ StrategySpec bench_strategy(BarFrequency frequency) {
 // The high-turnover workload, as a user tuning for activity would write it: enter at 0.7,
 // exit at 0.3, 0.2% of equity per entry, with the backtest workload's costs (per-share
 // commission, 1 bp slippage, 2% stop loss). On the minute dataset it makes millions of
-// fills. (With 5 bp slippage the costs drain the capital to a few thousand dollars within
-// months, after which entries round to zero shares and the workload stops trading.)
+// fills. (With 5 bp slippage the costs drained the capital within months, after which
+// entries rounded to zero shares and the workload stopped trading.)
 StrategySpec turnover_strategy() {
   StrategySpec spec;
   spec.type = "signal_threshold";
