@@ -7,6 +7,7 @@ pyarrow needed) and the series pyfolio and quantstats take: ``returns`` (daily),
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from pathlib import Path
@@ -103,6 +104,28 @@ class _FolderResults:
 
     def summary_json(self) -> str:
         return (self.directory / "summary.json").read_text(encoding="utf-8")
+
+
+# Jupyter's inline view: the headline metrics and the equity curve, no network, no JS.
+_HEADLINE = (("total_return", "Total return", "{:.2%}"), ("cagr", "CAGR", "{:.2%}"), ("sharpe", "Sharpe", "{:.2f}"),
+             ("max_drawdown", "Max drawdown", "{:.2%}"), ("win_rate", "Win rate", "{:.1%}"),
+             ("num_trades", "Trades", "{:,}"))
+
+
+def _equity_svg_points(values, width: int = 480, height: int = 120, max_points: int = 500) -> str:
+    """The polyline points of ``values`` drawn into width x height (y grows downwards),
+    every k-th value when there are more than ``max_points`` (the last one always kept)."""
+    n = len(values)
+    if n == 0:
+        return ""
+    step = max(1, -(-n // max_points))  # ceil(n / max_points)
+    picked = list(range(0, n, step))
+    if picked[-1] != n - 1:
+        picked.append(n - 1)
+    lo, hi = min(values[i] for i in picked), max(values[i] for i in picked)
+    span = hi - lo if hi > lo else 1.0
+    x_scale = width / (n - 1) if n > 1 else 0.0
+    return " ".join(f"{i * x_scale:.1f},{height - (values[i] - lo) / span * height:.1f}" for i in picked)
 
 
 class Results:
@@ -323,6 +346,21 @@ class Results:
 
     def summary_json(self) -> str:
         return self._native.summary_json()
+
+    def _repr_html_(self) -> str:
+        """Jupyter: final equity, the headline metrics and the equity curve as inline SVG."""
+        m = self.metrics
+        cells = [f"<td><b>Final equity</b><br>{self.final_equity:,.2f}</td>"]
+        for key, label, fmt in _HEADLINE:
+            value = m.get(key)
+            shown = "–" if value is None or value != value else fmt.format(value)
+            cells.append(f"<td><b>{html.escape(label)}</b><br>{html.escape(shown)}</td>")
+        equity = self.equity_curve["equity"].tolist() if self.events else []
+        svg = (f'<svg width="480" height="120" viewBox="0 0 480 120" role="img" aria-label="equity curve">'
+               f'<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="{_equity_svg_points(equity)}"/>'
+               f"</svg>")
+        return (f'<div class="ml4t-results"><table><tr>{"".join(cells)}</tr></table>{svg}'
+                f"<div>{self.events:,} events</div></div>")
 
     def __repr__(self) -> str:
         m = self.metrics
