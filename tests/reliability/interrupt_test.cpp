@@ -70,7 +70,21 @@ TEST_P(Interrupt, StopsWithinASecondAndKeepsEarlierResults) {
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Signal once the run has begun: its staging folder appears after the CLI has installed
+  // its handlers (a fixed delay raced the CLI's start-up on a loaded machine, where the
+  // signal's default action then killed it). Then give it a moment to get into the data.
+  const auto started = std::chrono::steady_clock::now();
+  auto staging_exists = [&] {
+    for (const auto& e : fs::directory_iterator(out)) {
+      if (e.path().filename().string().rfind(".ml4t-partial-", 0) == 0) return true;
+    }
+    return false;
+  };
+  while (!staging_exists() && std::chrono::steady_clock::now() - started < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(staging_exists()) << "the run did not start within 10 s";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_EQ(::kill(pid, sig), 0);
   const auto sent = std::chrono::steady_clock::now();
   int status = 0;
