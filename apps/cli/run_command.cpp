@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "interrupt_handlers.hpp"
 #include "progress_bar.hpp"
 #include "ml4t/backtest/config/backtest_config.hpp"
 #include "ml4t/backtest/config/runner.hpp"
@@ -163,18 +164,9 @@ void register_run(CLI::App& app) {
     };
     g_cancel.store(false);
     hooks.cancel = &g_cancel;
-    auto old_int = std::signal(SIGINT, on_signal);
-    auto old_term = std::signal(SIGTERM, on_signal);
     // Handlers stay until the results are written: a signal then must not kill the
     // process half way through replacing earlier results.
-    struct RestoreHandlers {
-      void (*old_int)(int);
-      void (*old_term)(int);
-      ~RestoreHandlers() {
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-      }
-    } restore{old_int, old_term};
+    const ScopedInterruptHandlers interrupt_handlers(on_signal);
     // The result files are written while the run goes (staged until it ends), so
     // memory does not grow with the number of fills.
     ResultStreamWriter writer(out, write, to_stream_options(config));

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "interrupt_handlers.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/sweep/sweep.hpp"
 #include "ml4t/backtest/sweep/walk_forward.hpp"
@@ -113,16 +114,7 @@ void register_sweep(CLI::App& app) {
 
     g_sweep_cancel.store(false);
     options.cancel = &g_sweep_cancel;
-    auto old_int = std::signal(SIGINT, on_sweep_signal);
-    auto old_term = std::signal(SIGTERM, on_sweep_signal);
-    struct RestoreHandlers {
-      void (*old_int)(int);
-      void (*old_term)(int);
-      ~RestoreHandlers() {
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-      }
-    } restore{old_int, old_term};
+    const ScopedInterruptHandlers interrupt_handlers(on_sweep_signal);
     if (!args->quiet) {
       options.on_task = [](const SweepTask& task, const TaskOutcome& outcome, size_t ended, size_t total) {
         if (outcome.status == "failed") {
