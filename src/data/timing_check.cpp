@@ -21,6 +21,18 @@ void TimingCheck::ensure_assets(size_t n) {
   }
 }
 
+TimingCheck::Example TimingCheck::example_at(AssetId id, int64_t stamp, uint64_t bars, uint32_t file,
+                                             int64_t row) const {
+  Example e;
+  e.stamp = stamp;
+  e.row = row;
+  e.bar_index = bars;
+  e.use_index = bars + lag_;
+  e.asset = id;
+  e.file = file;
+  return e;
+}
+
 void TimingCheck::value(AssetId id, int64_t stamp, uint64_t bars, bool on_bar, bool before_range, uint32_t file,
                         int64_t row) {
   AssetState& a = assets_[id];
@@ -30,13 +42,7 @@ void TimingCheck::value(AssetId id, int64_t stamp, uint64_t bars, bool on_bar, b
     if (!a.duplicate_counted) {
       a.duplicate_counted = true;
       ++counts_[static_cast<int>(Kind::kDuplicate)];
-      Example e;
-      e.stamp = stamp;
-      e.row = row;
-      e.bar_index = bars;
-      e.use_index = bars + lag_;
-      e.asset = id;
-      e.file = file;
+      Example e = example_at(id, stamp, bars, file, row);
       e.kind = Kind::kDuplicate;
       e.kind_known = true;
       add_example(e);
@@ -55,14 +61,7 @@ void TimingCheck::value(AssetId id, int64_t stamp, uint64_t bars, bool on_bar, b
   violated_ = true;
   ++a.unresolved;
   pending_[id] = 1;
-  Example e;
-  e.stamp = stamp;
-  e.row = row;
-  e.bar_index = bars;
-  e.use_index = bars + lag_;
-  e.asset = id;
-  e.file = file;
-  add_example(e);
+  add_example(example_at(id, stamp, bars, file, row));
 }
 
 void TimingCheck::settle(AssetId id, uint64_t index, int64_t ts) {

@@ -75,6 +75,8 @@ class TimingCheck {
   };
 
   void settle(AssetId id, uint64_t index, int64_t ts);
+  /// A row of `file` stamped `stamp` for asset `id`, `bars` of its bars seen so far.
+  Example example_at(AssetId id, int64_t stamp, uint64_t bars, uint32_t file, int64_t row) const;
   void add_example(Example e);
   void link(int32_t slot);
   void unlink(int32_t slot);
