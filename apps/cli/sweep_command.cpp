@@ -60,7 +60,7 @@ void register_sweep(CLI::App& app) {
   struct Args {
     std::string config, grid, out, walk_forward, select = "sharpe";
     std::vector<std::string> sets;
-    int workers = 0;
+    int workers = 0, engines_per_pass = 0;
     bool resume = false, overwrite = false, keep_results = false, quiet = false;
   };
   auto args = std::make_shared<Args>();
@@ -82,7 +82,13 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--out", args->out, "Output folder")->required();
   cmd->add_option("--set", args->sets, "Override a config value for every task: key.path=value (repeatable)")
       ->allow_extra_args(false);
-  cmd->add_option("--workers", args->workers, "Backtests run at once (threads); 0 = all cores")
+  cmd->add_option("--workers", args->workers,
+                  "Threads; each reads the data once for the tasks it runs together; 0 = all cores")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--engines-per-pass", args->engines_per_pass,
+                  "Most tasks one read of the data feeds (tasks reading the same data share it); 0 = spread the "
+                  "tasks evenly over the workers, up to 32; 1 = every task reads the data itself")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--resume", args->resume, "Keep the finished tasks of an earlier sweep in --out; run the rest");
@@ -105,6 +111,7 @@ void register_sweep(CLI::App& app) {
     SweepOptions options;
     options.out = args->out.empty() ? std::filesystem::path() : std::filesystem::absolute(args->out);
     options.workers = args->workers;
+    options.engines_per_pass = args->engines_per_pass;
     options.resume = args->resume;
     options.overwrite = args->overwrite;
     options.keep_results = args->keep_results;
@@ -124,6 +131,10 @@ void register_sweep(CLI::App& app) {
           fmt::print(stderr, "[{}/{}] task {} ({}) done in {:.2f} s\n", ended, total, task.id, task.params.describe(),
                      outcome.seconds);
         }
+        std::fflush(stderr);
+      };
+      options.on_pass = [](size_t pass, size_t passes, size_t tasks) {
+        fmt::print(stderr, "pass {}/{}: {} task(s) over one read of the data\n", pass + 1, passes, tasks);
         std::fflush(stderr);
       };
     }

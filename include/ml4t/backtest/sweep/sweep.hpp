@@ -68,6 +68,10 @@ struct TaskOutcome {
 struct SweepOptions {
   std::filesystem::path out;  //!< the output folder
   int workers = 0;            //!< threads; 0 = all cores
+  /// Most tasks one read of the data feeds (tasks reading the same data share a pass,
+  /// see reads_same_data); 0 = as many as spreads the tasks evenly over the workers,
+  /// up to 32. 1 = every task reads the data itself.
+  int engines_per_pass = 0;
   bool resume = false;        //!< keep finished tasks of an earlier run in `out`
   bool overwrite = false;     //!< delete an earlier sweep's files in `out` first
   bool keep_results = false;  //!< write every task's result files, not only summary.json
@@ -77,6 +81,8 @@ struct SweepOptions {
   /// Called (under a lock, in completion order) when a task ends: its outcome, how many
   /// tasks have ended, how many there are.
   std::function<void(const SweepTask&, const TaskOutcome&, size_t ended, size_t total)> on_task;
+  /// Called (under a lock) when a pass starts: its index, how many passes, its tasks.
+  std::function<void(size_t pass, size_t passes, size_t tasks)> on_pass;
 };
 
 /// What run_sweep did.
@@ -103,6 +109,17 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options);
 /// the result files with keep_results): what each worker thread of run_sweep does, and
 /// what a Dask worker calls for one task. Never throws; the outcome says how it went.
 TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options);
+
+/// Run tasks that read the same data over one read of it (run_backtests_in_one_pass),
+/// each into options.out/tasks/<id>/ as run_sweep_task does: what a worker thread of
+/// run_sweep does with a pass. Never throws; outcomes in the order of `tasks`.
+std::vector<TaskOutcome> run_sweep_pass(const std::vector<const SweepTask*>& tasks, const SweepOptions& options);
+
+/// How run_sweep groups tasks into passes: tasks (indices into `tasks`) that read the
+/// same data, in plan order, at most `engines_per_pass` (0 = auto, see SweepOptions)
+/// per pass, spread evenly so that `workers` threads stay busy.
+std::vector<std::vector<size_t>> plan_passes(const std::vector<const SweepTask*>& tasks, size_t workers,
+                                             int engines_per_pass);
 
 /// One cell of the sweep table: null, a number, an integer or text.
 using SweepCell = std::variant<std::monostate, double, int64_t, std::string>;
