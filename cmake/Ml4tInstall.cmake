@@ -1,6 +1,6 @@
 # Install rules, the CMake package and the pkg-config file, so a user's project can do
 #   find_package(ml4t_backtest REQUIRED)
-#   target_link_libraries(app PRIVATE ml4t::backtest)
+#   target_link_libraries(app PRIVATE ml4t::backtest)   # ml4t::sweep for parameter sweeps
 # or `pkg-config --cflags --libs ml4t-backtest` (see examples/custom_strategy/ and
 # docs/getting-started.md). DuckDB: the pinned libduckdb.so from .deps/ is installed into
 # the prefix's lib/ and every installed binary finds it there only ($ORIGIN-relative
@@ -13,7 +13,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(_ml4t_targets ml4t_options ml4t_backtest)
-foreach(component core data engine results config)
+foreach(component core data engine results config sweep)
   list(APPEND _ml4t_targets ml4t_${component})
   set_target_properties(ml4t_${component} PROPERTIES EXPORT_NAME ${component})
 endforeach()

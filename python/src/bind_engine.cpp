@@ -13,6 +13,7 @@
 #include "ml4t/backtest/config/backtest_config.hpp"
 #include "ml4t/backtest/config/runner.hpp"
 #include "ml4t/backtest/config/strategy_factory.hpp"
+#include "ml4t/backtest/config/strategy_plugin.hpp"
 #include "ml4t/backtest/core/error.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
 #include "ml4t/backtest/engine/builtin_strategies.hpp"
@@ -295,6 +296,14 @@ void bind_strategy(py::module_& m) {
       .def("signal_names", [](const S& s) { return s.schema().signal_names(); }, "The feed's per-asset field names.")
       .def("context_names", [](const S& s) { return s.schema().context_names(); }, "The feed's market-wide field names.")
       .def("symbols", [](const S& s) { return s.symbols().names(); }, "Symbols seen so far, by asset id.");
+
+  // For the Python host of `strategy: {type: python}` configs (src/python_host/): the C++
+  // Strategy inside a Python one, and the ABI it must agree on with the host.
+  m.def(
+      "_native_strategy",
+      [](S& s) { return py::capsule(static_cast<Strategy*>(&s), "ml4t.backtest.Strategy"); }, py::arg("strategy"),
+      "The C++ Strategy inside a Python one (the caller keeps the Python object alive).");
+  m.attr("_strategy_abi") = strategy_plugin_abi();
 }
 
 void bind_config_structs(py::module_& m) {

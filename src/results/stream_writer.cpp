@@ -33,9 +33,10 @@ TableLayout<EquityPoint> equity_layout() {
            {"cash", CellKind::kDouble},
            {"positions_value", CellKind::kDouble},
            {"equity", CellKind::kDouble},
-           {"drawdown", CellKind::kDouble}},
+           {"drawdown", CellKind::kDouble},
+           {"gross_value", CellKind::kDouble}},
           [](Cells& c, const EquityPoint& p, const SharedNames&, size_t, std::string&) {
-            c.time(p.timestamp).num(p.cash).num(p.positions_value).num(p.equity).num(p.drawdown);
+            c.time(p.timestamp).num(p.cash).num(p.positions_value).num(p.equity).num(p.drawdown).num(p.gross_value);
           }};
 }
 
@@ -107,6 +108,9 @@ TableLayout<OrderRecord> orders_layout() {
            {"filled_quantity", CellKind::kDouble},
            {"limit_price", CellKind::kDouble},
            {"stop_price", CellKind::kDouble},
+           {"trail_percent", CellKind::kDouble},
+           {"time_in_force", CellKind::kText},
+           {"avg_fill_price", CellKind::kDouble},
            {"status", CellKind::kText},
            {"reason", CellKind::kText}},
           [](Cells& c, const OrderRecord& o, const SharedNames& names, size_t known, std::string& scratch) {
@@ -120,6 +124,9 @@ TableLayout<OrderRecord> orders_layout() {
                 .num(o.filled_quantity)
                 .num(o.limit_price)
                 .num(o.stop_price)
+                .num(o.trail_percent)
+                .text(to_string(o.time_in_force))
+                .num(o.avg_fill_price)
                 .text(to_string(o.status))
                 .text(o.reason);
             if (!detail::valid_utf8(o.reason)) {

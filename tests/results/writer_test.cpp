@@ -29,6 +29,7 @@ Results sample_results() {
   const Timestamp d1 = Timestamp::from_civil(2024, 1, 2), d2 = Timestamp::from_civil(2024, 1, 3),
                   d3 = Timestamp::from_civil(2024, 2, 1, 15, 30, 0, 123'000'000);
   r.equity_curve = {{d1, 1000, 0, 1000, 0}, {d2, 500, 550, 1050, 0}, {d3, 1040, 0, 1040, 1040.0 / 1050 - 1}};
+  r.equity_curve[1].gross_value = 550;
   Trade t;
   t.asset = 0;
   t.entry_time = d2;
@@ -53,6 +54,9 @@ Results sample_results() {
   o.limit_price = std::numeric_limits<double>::quiet_NaN();
   o.stop_price = 95.5;
   o.type = OrderType::kStop;
+  o.trail_percent = std::numeric_limits<double>::quiet_NaN();
+  o.time_in_force = TimeInForce::kDay;
+  o.avg_fill_price = std::numeric_limits<double>::quiet_NaN();  // nothing filled
   o.status = OrderStatus::kRejected;
   o.reason = "insufficient cash, \"really\"";
   r.orders = {o};
@@ -143,14 +147,15 @@ TEST(WriteResults, WritesParquetCsvSummaryAndReport) {
   // CSV: ISO-8601 UTC timestamps, NaN as empty, quotes escaped.
   // The drawdown is the shortest text that reads back to 1040/1050 - 1 exactly.
   EXPECT_EQ(read_file(dir / "equity.csv"),
-            "timestamp,cash,positions_value,equity,drawdown\n"
-            "2024-01-02T00:00:00Z,1000.0,0.0,1000.0,0.0\n"
-            "2024-01-03T00:00:00Z,500.0,550.0,1050.0,0.0\n"
+            "timestamp,cash,positions_value,equity,drawdown,gross_value\n"
+            "2024-01-02T00:00:00Z,1000.0,0.0,1000.0,0.0,0.0\n"
+            "2024-01-03T00:00:00Z,500.0,550.0,1050.0,0.0,550.0\n"
             "2024-02-01T15:30:00.123Z,1040.0,0.0,1040.0," +
-                fmt::format("{}", 1040.0 / 1050 - 1) + "\n");
+                fmt::format("{}", 1040.0 / 1050 - 1) + ",0.0\n");
   EXPECT_EQ(read_file(dir / "orders.csv"),
-            "id,created,updated,asset,side,type,quantity,filled_quantity,limit_price,stop_price,status,reason\n"
-            "3,2024-01-03T00:00:00Z,2024-02-01T15:30:00.123Z,\"B\"\"B\",sell,stop,7.0,0.0,,95.5,rejected,"
+            "id,created,updated,asset,side,type,quantity,filled_quantity,limit_price,stop_price,trail_percent,"
+            "time_in_force,avg_fill_price,status,reason\n"
+            "3,2024-01-03T00:00:00Z,2024-02-01T15:30:00.123Z,\"B\"\"B\",sell,stop,7.0,0.0,,95.5,,day,,rejected,"
             "\"insufficient cash, \"\"really\"\"\"\n");
 
   // The trades columns, in the order the engine issue lists them (plus `open`).

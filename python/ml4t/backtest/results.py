@@ -24,7 +24,8 @@ _TIME_COLUMNS = {"timestamp", "entry_time", "exit_time", "created", "updated"}
 # keep the reference's "asset_id" and "order_id".
 _FILE_TABLES: dict[str, tuple[str, list[tuple]]] = {
     "equity_curve": ("equity", [("timestamp", "timestamp"), ("cash", "double"), ("positions_value", "double"),
-                                ("equity", "double"), ("drawdown", "double")]),
+                                ("equity", "double"), ("drawdown", "double"),
+                                ("gross_value", "double")]),
     "trades": ("trades", [("asset", "text", "asset_id"), ("entry_time", "timestamp"), ("exit_time", "timestamp"),
                           ("side", "text"), ("quantity", "double"), ("entry_price", "double"),
                           ("exit_price", "double"), ("pnl", "double"), ("return", "double"),
@@ -36,6 +37,7 @@ _FILE_TABLES: dict[str, tuple[str, list[tuple]]] = {
     "orders": ("orders", [("id", "int", "order_id"), ("created", "timestamp"), ("updated", "timestamp"),
                           ("asset", "text", "asset_id"), ("side", "text"), ("type", "text"), ("quantity", "double"),
                           ("filled_quantity", "double"), ("limit_price", "double"), ("stop_price", "double"),
+                          ("trail_percent", "double"), ("time_in_force", "text"), ("avg_fill_price", "double"),
                           ("status", "text"), ("reason", "text")]),
 }
 _ID_COLUMNS = {"order_id"}  # uint64 in memory, BIGINT in the files
@@ -150,9 +152,8 @@ class Results:
     def from_dir(cls, path: str | os.PathLike) -> "Results":
         """Read a results folder back (``ml4t-backtest run --out``, ``write_results`` or
         ``to_parquet``): summary.json and equity/trades/fills/orders as Parquet or CSV (Parquet
-        when both), through DuckDB. The DataFrames have the in-memory Results' column names,
-        except the columns the files do not hold (equity ``gross_value``; orders
-        ``trail_percent``, ``time_in_force``, ``avg_fill_price``). ``report()`` and
+        when both), through DuckDB. The DataFrames have the in-memory Results' columns.
+        ``report()`` and
         ``to_parquet()`` need an in-memory run; the folder's report.html is the report."""
         folder = _FolderResults(Path(path))
         config = None
