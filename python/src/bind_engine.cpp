@@ -114,6 +114,11 @@ class StrategyBase : public Strategy {
   using Strategy::schema;
   using Strategy::sell_percent;
   using Strategy::symbols;
+
+  /// The run's feed has naive timestamps: now() and fills hand times back naive.
+  bool naive_times = false;
+  /// The run's feed has integer volumes: events hand them back as int.
+  bool integer_volume = false;
 };
 
 // The trampoline: forwards the engine's hooks to the Python subclass. Overridden hooks
@@ -122,6 +127,8 @@ class PyStrategy : public StrategyBase {
  public:
   void on_start() override {
     py::gil_scoped_acquire gil;
+    names_.naive = naive_times;
+    names_.integer_volume = integer_volume;
     md_ = lookup("on_market_data");
     ts_ = lookup("on_timestamp");
     fill_ = lookup("on_fill");
@@ -161,7 +168,7 @@ class PyStrategy : public StrategyBase {
     py::gil_scoped_acquire gil;
     py::dict d;
     d["order_id"] = fill.order_id;
-    d["timestamp"] = to_py_time(fill.timestamp);
+    d["timestamp"] = to_py_time(fill.timestamp, naive_times);
     d["asset_id"] = fill.asset < symbols().size() ? py::str(symbols().name(fill.asset)) : py::str("");
     d["asset"] = fill.asset;
     d["side"] = std::string(to_string(fill.side));
@@ -282,7 +289,8 @@ void bind_strategy(py::module_& m) {
           py::arg("asset_id"), "Number of open orders of the asset.")
       .def("cash", [](const S& s) { return s.cash(); }, "Cash.")
       .def("equity", [](const S& s) { return s.equity(); }, "Cash plus positions at their last close.")
-      .def("now", [](const S& s) { return to_py_time(s.now()); }, "Time of the bar being processed (UTC).")
+      .def("now", [](const S& s) { return to_py_time(s.now(), s.naive_times); },
+           "Time of the bar being processed (naive when the feed's timestamps are, else UTC).")
       .def(
           "last_price", [](const S& s, py::handle asset) { return s.last_price(s.resolve(asset)); }, py::arg("asset_id"),
           "Last close seen (NaN before the first bar).")
@@ -384,6 +392,7 @@ void bind_config_structs(py::module_& m) {
 struct NativeRun {
   Results results;
   RunInfo info;
+  bool naive_times = false;  //!< the feed's timestamps were naive: the tables' times are too
 };
 
 template <typename T, typename F>
@@ -533,6 +542,8 @@ void bind_results(py::module_& m) {
       .def_property_readonly("initial_capital", [](const NativeRun& r) { return r.results.initial_capital; })
       .def_property_readonly("final_equity", [](const NativeRun& r) { return r.results.final_equity; })
       .def_property_readonly("events", [](const NativeRun& r) { return r.results.events; })
+      .def_property_readonly("naive_timestamps", [](const NativeRun& r) { return r.naive_times; },
+                             "The run's feed had naive timestamps: the tables' times are naive (UTC wall time).")
       .def_property_readonly("strategy", [](const NativeRun& r) { return r.info.strategy; },
                              "What traded (summary.json's `strategy`).")
       .def(
@@ -575,6 +586,7 @@ struct InterruptWatch {
   std::atomic<bool> cancel{false};
   PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
   py::object progress;
+  bool naive_times = false;
 
   void check(uint64_t events, Timestamp now) {
     py::gil_scoped_acquire gil;
@@ -583,7 +595,7 @@ struct InterruptWatch {
       cancel = true;
       return;
     }
-    if (!progress.is_none()) progress(events, to_py_time(now));
+    if (!progress.is_none()) progress(events, to_py_time(now, naive_times));
   }
   // With the GIL held: re-raise a kept KeyboardInterrupt.
   void rethrow_if_interrupted() {
@@ -657,6 +669,8 @@ NativeRun run_engine(DataFeed& feed, py::object strategy, const EngineConfig& co
   } else if (py::isinstance<StrategyBase>(strategy)) {
     auto* base = strategy.cast<StrategyBase*>();
     py_strategy = dynamic_cast<PyStrategy*>(base);
+    base->naive_times = feed.naive_timestamps();
+    base->integer_volume = feed.integer_volume();
     s = base;
     description = describe_python_strategy(strategy);
   } else {
@@ -672,6 +686,7 @@ NativeRun run_engine(DataFeed& feed, py::object strategy, const EngineConfig& co
   BacktestEngine engine(feed, *s, config);
   InterruptWatch watch;
   watch.progress = std::move(progress);
+  watch.naive_times = feed.naive_timestamps();
   engine.set_cancel_flag(&watch.cancel);
   engine.set_progress_callback([&watch](uint64_t events, Timestamp now) { watch.check(events, now); }, check_every);
   struct Release {
@@ -693,7 +708,7 @@ NativeRun run_engine(DataFeed& feed, py::object strategy, const EngineConfig& co
     }
   });
   RunInfo info = describe_feed_run(feed, results, std::move(description));
-  return NativeRun{std::move(results), std::move(info)};
+  return NativeRun{std::move(results), std::move(info), feed.naive_timestamps()};
 }
 
 void bind_run(py::module_& m) {
@@ -816,8 +831,14 @@ void bind_backtest_config(py::module_& m) {
         hooks.cancel = &watch.cancel;
         hooks.progress_every = 4096;
         hooks.progress = [&watch](uint64_t events, Timestamp now) { watch.check(events, now); };
+        {
+          // The time style of the config's prices (their schema only).
+          ColumnarFeedOptions o = to_feed_options(c);
+          py::gil_scoped_release release;
+          watch.naive_times = ColumnarDataFeed(std::move(o)).naive_timestamps();
+        }
         BacktestRun run = run_watched(watch, [&] { return run_backtest(c, hooks); });
-        return NativeRun{std::move(run.results), std::move(run.info)};
+        return NativeRun{std::move(run.results), std::move(run.info), watch.naive_times};
       },
       py::arg("config"), py::arg("progress") = py::none(),
       "Run the backtest a config describes with its built-in strategy; returns NativeResults.");
