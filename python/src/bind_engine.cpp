@@ -53,6 +53,26 @@ SlippageType parse_slippage(const std::string& s) {
                                    {"volume_share", SlippageType::kVolumeShare}},
                                   "slippage type");
 }
+// The execution profile and rule switches by their config names (rule_names::*).
+template <typename E, size_t N>
+E parse_rule(const std::string& text, const char* const (&names)[N], const char* what) {
+  std::string known;
+  for (size_t i = 0; i < N; ++i) {
+    if (text == names[i]) return static_cast<E>(i);
+    known += (known.empty() ? "'" : ", '") + std::string(names[i]) + "'";
+  }
+  throw ConfigError(std::string(what) + " '" + text + "' is not one of " + known);
+}
+
+// A string property over an enum member, named by `names`.
+template <typename E, size_t N>
+auto rule_property(E ExecutionRules::*member, const char* const (&names)[N], const char* what) {
+  return std::pair{[member, &names](const ExecutionRules& r) { return std::string(names[static_cast<size_t>(r.*member)]); },
+                   [member, &names, what](ExecutionRules& r, const std::string& s) {
+                     r.*member = parse_rule<E>(s, names, what);
+                   }};
+}
+
 FillTiming parse_fill_timing(const std::string& s) {
   return parse_enum<FillTiming>(s, {{"next_bar", FillTiming::kNextBar}, {"same_bar_close", FillTiming::kSameBarClose}},
                                 "fill_timing");
@@ -328,8 +348,40 @@ void bind_config_structs(py::module_& m) {
           "type", [](const SlippageConfig& c) { return std::string(config_name(c.type)); },
           [](SlippageConfig& c, const std::string& s) { c.type = parse_slippage(s); })
       .def_readwrite("rate", &SlippageConfig::rate);
+  namespace rn = rule_names;
+  py::class_<ExecutionRules> rules(m, "ExecutionRules",
+                                   "The execution rule switches a profile presets (docs/execution.md).");
+  rules.def(py::init<>());
+  auto add_rule = [&rules](const char* name, auto getter_setter) {
+    rules.def_property(name, getter_setter.first, getter_setter.second);
+  };
+  add_rule("order_sequence",
+           rule_property(&ExecutionRules::order_sequence, rn::kOrderSequence, "execution.rules.order_sequence"));
+  add_rule("cash_check", rule_property(&ExecutionRules::cash_check, rn::kCashCheck, "execution.rules.cash_check"));
+  add_rule("target_rounding",
+           rule_property(&ExecutionRules::target_rounding, rn::kTargetRounding, "execution.rules.target_rounding"));
+  rules.def_readwrite("target_nets_open_orders", &ExecutionRules::target_nets_open_orders);
+  add_rule("trail_reference",
+           rule_property(&ExecutionRules::trail_reference, rn::kTrailReference, "execution.rules.trail_reference"));
+  add_rule("commission_minimum", rule_property(&ExecutionRules::commission_minimum, rn::kCommissionMinimum,
+                                               "execution.rules.commission_minimum"));
+  add_rule("market_fill_price", rule_property(&ExecutionRules::market_fill_price, rn::kMarketFillPrice,
+                                              "execution.rules.market_fill_price"));
+  add_rule("trigger_price",
+           rule_property(&ExecutionRules::trigger_price, rn::kTriggerPrice, "execution.rules.trigger_price"));
   py::class_<ExecutionConfig>(m, "ExecutionConfig", "Capital, costs, fill timing, share rounding, shorting.")
       .def(py::init<>())
+      .def_property(
+          "profile", [](const ExecutionConfig& c) { return std::string(rn::kProfile[static_cast<int>(c.profile)]); },
+          [](ExecutionConfig& c, const std::string& s) {
+            // Setting a profile presets the rules (and vectorbt's fill timing); set
+            // individual rules after it.
+            apply_execution_profile(c, parse_rule<ExecutionProfile>(s, rn::kProfile, "execution.profile"));
+          })
+      .def_readwrite("rules", &ExecutionConfig::rules)
+      .def_property(
+          "backtrader_checksubmit", [](const ExecutionConfig& c) { return c.backtrader.checksubmit; },
+          [](ExecutionConfig& c, bool v) { c.backtrader.checksubmit = v; })
       .def_readwrite("initial_capital", &ExecutionConfig::initial_capital)
       .def_readwrite("commission", &ExecutionConfig::commission)
       .def_readwrite("slippage", &ExecutionConfig::slippage)

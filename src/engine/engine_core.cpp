@@ -171,8 +171,11 @@ void EngineCore::apply_position_rules() {
                             fmt::format("cancelled: position closed by {}", to_string(exit.reason)));
       broker_.close_out(a, OrderType::kStop, exit.level, exit.reason, exit.price, market_.volume(a));
     } else {
-      trip.high_water = std::max(trip.high_water, bar.high);
-      trip.low_water = std::min(trip.low_water, bar.low);
+      // The marks the trailing stop follows: the bar's high/low, or its close
+      // (execution.rules.trail_reference).
+      const bool by_close = config_.execution.rules.trail_reference == TrailReference::kClose;
+      trip.high_water = std::max(trip.high_water, by_close ? bar.close : bar.high);
+      trip.low_water = std::min(trip.low_water, by_close ? bar.close : bar.low);
       ++i;
     }
   }

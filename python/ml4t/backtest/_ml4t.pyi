@@ -211,7 +211,21 @@ class SlippageConfig:
     type: str
     rate: float
 
+class ExecutionRules:
+    """The execution rule switches a profile presets (docs/execution.md)."""
+    order_sequence: str  # exits_first | submission
+    cash_check: str  # reject | resize | none
+    target_rounding: str  # target | difference
+    target_nets_open_orders: bool
+    trail_reference: str  # high_low | close
+    commission_minimum: str  # per_order | per_fill
+    market_fill_price: str  # open | close
+    trigger_price: str  # ohlc | close
+
 class ExecutionConfig:
+    profile: str  # default | backtrader | vectorbt | zipline; setting it presets `rules`
+    rules: ExecutionRules
+    backtrader_checksubmit: bool
     initial_capital: float
     commission: CommissionConfig
     slippage: SlippageConfig
