@@ -201,8 +201,9 @@ TEST_F(CustomStrategy, PythonStrategyErrorsNameTheFileClassAndParam) {
                         "arguments (self, level=1.0)"));
   EXPECT_THAT(build_error("{type: python, path: mine.py, class: Good, params: {level: -1}}"),
               HasSubstr("strategy: Good's constructor in " + file + " raised (line 5) ValueError: level must be >= 0"));
-  EXPECT_THAT(build_error("{type: python, path: mine.py, class: NoSuper}"),
-              HasSubstr("its __init__ must call super().__init__()"));
+  // The reference's habit (issue 19): a subclass whose __init__ skips super().__init__()
+  // still builds and runs.
+  EXPECT_EQ(build_error("{type: python, path: mine.py, class: NoSuper}"), "");
 
   std::ofstream(dir_ / "broken.py") << "import math\n\ndef f(:\n";
   EXPECT_THAT(build_error("{type: python, path: broken.py, class: X}"),

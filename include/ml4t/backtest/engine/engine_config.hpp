@@ -90,15 +90,15 @@ enum class TriggerPrice {
 /// The rule switches a profile sets; each can be set on its own under
 /// `execution.rules` (applied after the profile).
 struct ExecutionRules {
-  OrderSequence order_sequence = OrderSequence::kExitsFirst;
-  CashCheck cash_check = CashCheck::kReject;
-  TargetRounding target_rounding = TargetRounding::kTarget;
+  OrderSequence order_sequence = OrderSequence::kExitsFirst;  //!< which of a bar's orders are matched first
+  CashCheck cash_check = CashCheck::kReject;  //!< what an order the cash cannot pay for does
+  TargetRounding target_rounding = TargetRounding::kTarget;  //!< order_target_*: what is rounded to shares
   /// order_target_*: subtract what open orders for the asset will still trade.
   bool target_nets_open_orders = true;
-  TrailReference trail_reference = TrailReference::kHighLow;
-  CommissionMinimum commission_minimum = CommissionMinimum::kPerOrder;
-  MarketFillPrice market_fill_price = MarketFillPrice::kOpen;
-  TriggerPrice trigger_price = TriggerPrice::kOhlc;
+  TrailReference trail_reference = TrailReference::kHighLow;  //!< the price a trailing stop follows
+  CommissionMinimum commission_minimum = CommissionMinimum::kPerOrder;  //!< where the commission minimum applies
+  MarketFillPrice market_fill_price = MarketFillPrice::kOpen;  //!< the bar price a market order fills at
+  TriggerPrice trigger_price = TriggerPrice::kOhlc;  //!< the bar prices that trigger stops and limits
 };
 
 /// backtrader-only options (`execution.backtrader`).
@@ -151,14 +151,14 @@ void apply_execution_profile(ExecutionConfig& execution, ExecutionProfile profil
 /// Config names of the profiles and switch values, in enum order (the config keys and
 /// the result files use them).
 namespace rule_names {
-inline constexpr const char* kProfile[] = {"default", "backtrader", "vectorbt", "zipline"};
-inline constexpr const char* kOrderSequence[] = {"exits_first", "submission"};
-inline constexpr const char* kCashCheck[] = {"reject", "resize", "none"};
-inline constexpr const char* kTargetRounding[] = {"target", "difference"};
-inline constexpr const char* kTrailReference[] = {"high_low", "close"};
-inline constexpr const char* kCommissionMinimum[] = {"per_order", "per_fill"};
-inline constexpr const char* kMarketFillPrice[] = {"open", "close"};
-inline constexpr const char* kTriggerPrice[] = {"ohlc", "close"};
+inline constexpr const char* kProfile[] = {"default", "backtrader", "vectorbt", "zipline"};  //!< ExecutionProfile
+inline constexpr const char* kOrderSequence[] = {"exits_first", "submission"};  //!< OrderSequence
+inline constexpr const char* kCashCheck[] = {"reject", "resize", "none"};  //!< CashCheck
+inline constexpr const char* kTargetRounding[] = {"target", "difference"};  //!< TargetRounding
+inline constexpr const char* kTrailReference[] = {"high_low", "close"};  //!< TrailReference
+inline constexpr const char* kCommissionMinimum[] = {"per_order", "per_fill"};  //!< CommissionMinimum
+inline constexpr const char* kMarketFillPrice[] = {"open", "close"};  //!< MarketFillPrice
+inline constexpr const char* kTriggerPrice[] = {"ohlc", "close"};  //!< TriggerPrice
 }  // namespace rule_names
 
 /// Risk rules: 0 or absent disables a rule.
