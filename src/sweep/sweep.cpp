@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "ml4t/backtest/engine/builtin_strategies.hpp"
 #include "ml4t/backtest/results/writer.hpp"
 #include "sweep/ledger.hpp"
+#include "sweep/shared_pass.hpp"
 
 namespace ml4t::backtest {
 
@@ -133,29 +135,61 @@ SweepPlan plan_sweep(const fs::path& config_file, const std::vector<std::string>
   return plan;
 }
 
+SweepPlan plan_sweep_again(const fs::path& out) {
+  PlanFile p = read_plan_file(out);
+  return plan_sweep(p.config, p.overrides, std::move(p.space));
+}
+
 void check_sweep_output(const SweepOptions& options) {
   std::error_code ec;
   const fs::path& out = options.out;
   if (out.empty()) throw ConfigError("--out: empty path; give the sweep's output folder");
+  if (options.chunks > 0) {
+    if (options.chunk < 1 || options.chunk > options.chunks) {
+      throw ConfigError(fmt::format("--chunk {}/{}: k must be between 1 and {} (chunks are numbered from 1)",
+                                    options.chunk, options.chunks, options.chunks));
+    }
+    if (options.overwrite) {
+      throw ConfigError("--chunk and --overwrite exclude each other: the chunks of one sweep share --out, and "
+                        "--overwrite would delete the other chunks' tasks; clear the folder before starting the jobs");
+    }
+  }
   if (!fs::exists(out, ec) || fs::is_empty(out, ec)) return;
   if (!fs::is_directory(out, ec)) {
     throw ConfigError(fmt::format("--out {}: exists and is not a folder; choose a folder", out.string()));
   }
-  const bool earlier_sweep = fs::exists(out / "manifest.json", ec) || fs::exists(out / "tasks", ec);
+  const bool earlier_sweep =
+      fs::exists(out / "manifest.json", ec) || fs::exists(out / "tasks", ec) || fs::exists(out / kPlanFile, ec);
   if (!earlier_sweep) {
     throw ConfigError(fmt::format("--out {}: the folder holds other files and no earlier sweep; choose an empty or "
                                   "new folder",
                                   out.string()));
   }
-  if (!options.resume && !options.overwrite) {
+  if (!options.resume && !options.overwrite && options.chunks == 0 && !options.collect) {
     throw ConfigError(fmt::format("--out {}: holds an earlier sweep; add --resume to run only its unfinished tasks, "
                                   "or --overwrite to start over",
                                   out.string()));
   }
 }
 
-// One task on the calling thread: the run, then its summary (and result files) written
-// to tasks/<id>/ through the results writer, staged and renamed there.
+namespace detail {
+
+// A finished run's summary (and result files) into tasks/<id>/, staged and renamed there.
+void write_task_results(const SweepTask& task, const SweepOptions& options, const Results& results,
+                        const RunInfo& info) {
+  WriteOptions write;
+  write.overwrite = true;  // a folder left by an interrupted task is replaced
+  const auto& formats = task.config.output.formats;
+  const bool keep = options.keep_results;
+  write.parquet = keep && std::find(formats.begin(), formats.end(), "parquet") != formats.end();
+  write.csv = keep && std::find(formats.begin(), formats.end(), "csv") != formats.end();
+  write.report = keep && task.config.output.report;
+  write_results(results, task_dir(options.out, task.id), write, info);
+}
+
+}  // namespace detail
+
+// One task on the calling thread: the run, then its summary (and result files).
 TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options) {
   TaskOutcome outcome;
   outcome.id = task.id;
@@ -167,14 +201,7 @@ TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options) {
     BacktestRun run = run_backtest(task.config, hooks);
     run.info.version = options.version;
     run.info.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    WriteOptions write;
-    write.overwrite = true;  // a folder left by an interrupted task is replaced
-    const auto& formats = task.config.output.formats;
-    const bool keep = options.keep_results;
-    write.parquet = keep && std::find(formats.begin(), formats.end(), "parquet") != formats.end();
-    write.csv = keep && std::find(formats.begin(), formats.end(), "csv") != formats.end();
-    write.report = keep && task.config.output.report;
-    write_results(run.results, task_dir(options.out, task.id), write, run.info);
+    detail::write_task_results(task, options, run.results, run.info);
     outcome.status = "done";
     outcome.seconds = run.info.elapsed_seconds;
   } catch (const Interrupted& e) {
@@ -194,7 +221,7 @@ namespace {
 
 void remove_earlier_sweep(const fs::path& out) {
   std::error_code ec;
-  for (const char* name : {"tasks", "sweep.parquet", "sweep.csv", "manifest.json", "sweep.html"}) {
+  for (const char* name : {"tasks", "sweep.parquet", "sweep.csv", "manifest.json", "sweep.html", kPlanFile, "chunks"}) {
     fs::remove_all(out / name, ec);
     if (ec) throw OutputError(fmt::format("cannot remove {}: {}", (out / name).string(), ec.message()));
   }
@@ -212,6 +239,14 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
     throw OutputError(fmt::format("cannot create {}: {}; check that the folder is writable",
                                   (options.out / "tasks").string(), ec.message()));
   }
+  // A chunk (--chunk k/K) runs the tasks i with i % K == k - 1 and finds the others'
+  // work as an earlier sweep's; --collect runs nothing and gathers what all chunks did.
+  const bool chunked = options.chunks > 0;
+  const bool keep_finished = options.resume || chunked || options.collect;
+  const fs::path manifest = chunked ? options.out / "chunks" / fmt::format("{}-of-{}.json", options.chunk, options.chunks)
+                                    : options.out / "manifest.json";
+  if (chunked) fs::create_directories(manifest.parent_path(), ec);
+  if (!options.collect) write_plan_file(plan, options.out);
   SweepSummary summary;
   summary.outcomes.resize(plan.tasks.size());
   std::vector<size_t> todo;
@@ -219,7 +254,7 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
     auto& o = summary.outcomes[i];
     o.id = plan.tasks[i].id;
     o.index = plan.tasks[i].index;
-    if (options.resume) {
+    if (keep_finished) {
       if (const auto recorded = read_task_summary(options.out, o.id)) {
         o.status = "resumed";
         o.seconds = recorded->elapsed_seconds;
@@ -227,48 +262,65 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
         continue;
       }
     }
+    if (options.collect) continue;  // missing: stays "pending"
+    if (chunked && i % static_cast<size_t>(options.chunks) != static_cast<size_t>(options.chunk - 1)) continue;
     todo.push_back(i);
   }
-  write_manifest(plan, summary.outcomes, options);
+  write_manifest(plan, summary.outcomes, options, manifest);
 
-  // Workers take the next task from a shared counter; each task writes only its own
-  // folder, so the threads share nothing but the counter and the outcome slots.
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const size_t workers =
-      std::max<size_t>(1, std::min<size_t>(todo.size(), options.workers > 0 ? static_cast<size_t>(options.workers)
-                                                                            : cores));
-  std::atomic<size_t> next{0};
+  // Tasks reading the same data share one pass over it (shared_pass.hpp), in passes of
+  // at most engines_per_pass tasks, one pass after another in plan order.
+  std::map<std::string, std::vector<size_t>> by_data;
+  std::vector<std::string> data_order;
+  for (size_t i : todo) {
+    const std::string key = detail::feed_key(plan.tasks[i].config);
+    if (!by_data.count(key)) data_order.push_back(key);
+    by_data[key].push_back(i);
+  }
+  const size_t per_pass = options.engines_per_pass > 0 ? static_cast<size_t>(options.engines_per_pass)
+                                                       : std::numeric_limits<size_t>::max();
   std::mutex lock;
   size_t ended = summary.resumed;
-  auto work = [&] {
-    for (size_t k = next++; k < todo.size(); k = next++) {
-      const SweepTask& task = plan.tasks[todo[k]];
-      TaskOutcome outcome;
-      if (options.cancel != nullptr && options.cancel->load()) {
-        outcome.id = task.id;
-        outcome.index = task.index;
-        outcome.status = "interrupted";
-      } else {
-        outcome = run_sweep_task(task, options);
+  for (const auto& key : data_order) {
+    const auto& group = by_data[key];
+    for (size_t begin = 0; begin < group.size(); begin += per_pass) {
+      const size_t end = std::min(group.size(), begin + std::min(per_pass, group.size() - begin));
+      std::vector<const SweepTask*> pass;
+      std::vector<size_t> slots;
+      for (size_t k = begin; k < end; ++k) {
+        slots.push_back(group[k]);
+        pass.push_back(&plan.tasks[group[k]]);
       }
-      const std::lock_guard guard(lock);
-      summary.outcomes[todo[k]] = outcome;
-      ++ended;
-      if (options.on_task) options.on_task(task, outcome, ended, plan.tasks.size());
+      if (options.cancel != nullptr && options.cancel->load()) {
+        for (size_t slot : slots) {
+          auto& o = summary.outcomes[slot];
+          o.status = "interrupted";
+          ++ended;
+        }
+        continue;
+      }
+      ++summary.data_passes;
+      detail::run_shared_pass(pass, options, [&](size_t k, const TaskOutcome& outcome) {
+        const std::lock_guard guard(lock);
+        summary.outcomes[slots[k]] = outcome;
+        ++ended;
+        if (options.on_task) options.on_task(*pass[k], outcome, ended, plan.tasks.size());
+      });
     }
-  };
-  std::vector<std::thread> pool;
-  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  }
 
   for (const auto& o : summary.outcomes) {
     if (o.status == "done") ++summary.ran;
     if (o.status == "failed") ++summary.failed;
     if (o.status == "interrupted") ++summary.interrupted;
   }
-  summary.tables = write_sweep_tables(plan, options.out);
-  write_manifest(plan, summary.outcomes, options);
+  for (const auto& o : summary.outcomes) summary.pending += o.status == "pending" ? 1 : 0;
+  if (!chunked) {  // a chunk leaves the tables and the page to --collect
+    summary.tables = write_sweep_tables(plan, options.out);
+    summary.tables.push_back(write_sweep_html(options.out, read_sweep_table(plan, options.out), plan.space.keys.size(),
+                                              nullptr, "Sweep: " + plan.config_file.filename().string()));
+  }
+  write_manifest(plan, summary.outcomes, options, manifest);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (summary.interrupted > 0) {
     throw Interrupted(fmt::format("sweep stopped: {} task(s) finished, {} not run; rerun with --resume to finish",
