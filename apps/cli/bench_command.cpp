@@ -11,6 +11,9 @@
 //             defaults a user gets: signal-timing validation on, every result file and
 //             the report written
 //   run-turnover  the same whole process on the high-turnover workload
+//   sweep     the whole `ml4t-backtest sweep` process over 100 configs of the run
+//             workload (10 entry thresholds x 10 stop losses), defaults otherwise; not in
+//             the default steps (about 100 backtests): ask for it with --steps
 // Each measurement runs in a child process (`bench-step`, or `run` itself) so its peak
 // RSS is its own; the parent reads the child's one-line JSON report and its rusage.
 #include <fmt/format.h>
@@ -153,6 +156,20 @@ StrategySpec turnover_strategy() {
 }
 
 bool is_whole_run(const std::string& step) { return step == "run" || step == "run-turnover"; }
+
+// The sweep step's grid: 100 configs around the run workload.
+constexpr int kSweepConfigs = 100;
+fs::path write_sweep_grid(const fs::path& dir, const DatasetSpec& dataset) {
+  const StrategySpec spec = bench_strategy(dataset.frequency);
+  std::string entries, stops;
+  for (int i = 0; i < 10; ++i) {
+    entries += fmt::format("{}{:.3f}", i ? ", " : "", spec.entry - 0.09 + 0.01 * i);
+    stops += fmt::format("{}{:.3f}", i ? ", " : "", 0.01 + 0.005 * i);
+  }
+  const fs::path path = dir / "bench-sweep-grid.yaml";
+  std::ofstream(path) << fmt::format("grid:\n  strategy.entry: [{}]\n  risk_rules.stop_loss: [{}]\n", entries, stops);
+  return path;
+}
 
 // The config `run` gets for a whole-process step: the step's workload, and nothing else
 // set, so validation, outputs and the report are the defaults. Written with fmt: the
@@ -334,7 +351,23 @@ std::map<std::string, double> measure_whole_run(const ChildRun& child, const fs:
 Measurement measure_in_child(const std::string& step, const fs::path& dir, const DatasetSpec& dataset) {
   Measurement m;
   ChildRun child;
-  if (is_whole_run(step)) {
+  if (step == "sweep") {
+    const fs::path config = write_run_config(dir, dataset, "run");
+    const fs::path grid = write_sweep_grid(dir, dataset);
+    const fs::path out_dir = dir / "out-sweep";
+    const std::vector<std::string> args = {"ml4t-backtest", "sweep",          config.string(), "--grid",
+                                           grid.string(),   "--out",          out_dir.string(), "--overwrite",
+                                           "--quiet"};
+    child = run_child(args, fmt::format("step sweep on {}", dir.string()),
+                      fmt::format("ml4t-backtest sweep {} --grid {} --out {} --overwrite", config.string(),
+                                  grid.string(), out_dir.string()));
+    m.values["seconds"] = child.wall_seconds;
+    m.values["tasks"] = static_cast<double>(bare_scan({{(out_dir / "sweep.parquet").string(), {"task_id"}}}).rows);
+    m.values["events"] = 0;
+    for (const auto& task : fs::directory_iterator(out_dir / "tasks")) {
+      m.values["events"] += YAML::LoadFile((task.path() / "summary.json").string())["events"].as<double>();
+    }
+  } else if (is_whole_run(step)) {
     const fs::path config = write_run_config(dir, dataset, step);
     const fs::path out_dir = dir / fmt::format("out-{}", step);
     const std::vector<std::string> args = {"ml4t-backtest",  "run",         config.string(), "--out",
@@ -453,6 +486,18 @@ void run_bench(const Args& args) {
           "backtest)\n",
           "", r.extra.at("engine_seconds"));
     }
+    if (r.step == "sweep") {
+      const Row* one = nullptr;
+      for (const auto& o : rows) {
+        if (o.dataset == r.dataset && o.step == "run") one = &o;
+      }
+      fmt::print("{:<22}{:.0f} configs of the run workload (events: all tasks' together){}\n", "",
+                 r.extra.at("tasks"),
+                 one ? fmt::format("; {:.2f}x the time of one `run` process, {:.3f}x the time of {:.0f} of them",
+                                   r.seconds / one->seconds, r.seconds / (one->seconds * r.extra.at("tasks")),
+                                   r.extra.at("tasks"))
+                     : std::string("; add the run step for the ratio to one run"));
+    }
     if (r.extra.count("load_seconds")) {
       fmt::print(
           "{:<22}loading into memory took {:.3f} s (not timed); the run's CPU time {:.3f} s = {:.0f} "
@@ -514,7 +559,9 @@ void register_bench(CLI::App& app) {
       "settings, on generated datasets");
   cmd->add_option("--datasets", *datasets, "Comma-separated: minute (24.57M bars), daily (1.26M), small (39k)")
       ->capture_default_str();
-  cmd->add_option("--steps", *steps, "Comma-separated: scan, feed, backtest, memory, turnover, run, run-turnover")
+  cmd->add_option("--steps", *steps,
+                  "Comma-separated: scan, feed, backtest, memory, turnover, run, run-turnover, sweep (100 configs, "
+                  "not in the default)")
       ->capture_default_str();
   cmd->add_option("--runs", args->runs, "Runs per measurement (the median is reported)")
       ->capture_default_str()
@@ -525,9 +572,10 @@ void register_bench(CLI::App& app) {
     args->datasets = split_list(*datasets);
     args->steps = split_list(*steps);
     for (const auto& s : args->steps) {
-      if (s != "scan" && s != "feed" && s != "backtest" && s != "memory" && s != "turnover" && !is_whole_run(s)) {
+      if (s != "scan" && s != "feed" && s != "backtest" && s != "memory" && s != "turnover" && s != "sweep" &&
+          !is_whole_run(s)) {
         throw ConfigError(fmt::format(
-            "--steps: unknown step \"{}\"; use scan, feed, backtest, memory, turnover, run, run-turnover", s));
+            "--steps: unknown step \"{}\"; use scan, feed, backtest, memory, turnover, run, run-turnover, sweep", s));
       }
     }
     for (const auto& d : args->datasets) find_dataset(d);

@@ -5,7 +5,16 @@
 
 #include <atomic>
 #include <csignal>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <vector>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -109,11 +118,89 @@ void run_collect_command(const Args& args) {
   }
 }
 
+// The folder holding the package ml4t/ that belongs to this CLI: the build tree's
+// build/python, a `cmake --install` prefix's site-packages, pip's (the CLI sits in
+// ml4t/backtest/_bin/); empty when none is there (the interpreter's own path then).
+std::filesystem::path own_python_package_root() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+#ifdef ML4T_CLI_PACKAGE_ROOTS
+  const std::string roots = ML4T_CLI_PACKAGE_ROOTS;
+#else
+  const std::string roots = "python";
+#endif
+  for (size_t start = 0; start <= roots.size();) {
+    const size_t end = std::min(roots.find(':', start), roots.size());
+    const fs::path root = (exe.parent_path() / roots.substr(start, end - start)).lexically_normal();
+    start = end + 1;
+    if (fs::is_regular_file(root / "ml4t" / "backtest" / "__init__.py", ec)) return root;
+  }
+  return {};
+}
+
+// --dask / --scheduler-file: the sweep runs through the Python module's Dask client
+// (python3 -m ml4t.backtest.sweep), which sends each task to the cluster's workers and
+// writes the same tables a local sweep writes.
+template <typename Args>
+void run_dask_command(const Args& args) {
+  if (!args.chunk.empty() || !args.walk_forward.empty() || args.keep_results || args.engines_per_pass > 0) {
+    throw ConfigError("--dask/--scheduler-file runs a plain sweep on the cluster: --chunk, --walk-forward, "
+                      "--keep-results and --engines-per-pass do not apply");
+  }
+#ifdef ML4T_PYTHON_EXECUTABLE
+  const char* env_python = std::getenv("ML4T_PYTHON");
+  const std::string python = env_python != nullptr && *env_python != '\0' ? env_python : ML4T_PYTHON_EXECUTABLE;
+#else
+  const char* env_python = std::getenv("ML4T_PYTHON");
+  if (env_python == nullptr || *env_python == '\0') {
+    throw ConfigError("--dask needs the Python module ml4t.backtest, which this build of ml4t-backtest does not have "
+                      "(built when python3-dev and pybind11-dev are installed: scripts/setup); or set ML4T_PYTHON to "
+                      "a python3 that can import it");
+  }
+  const std::string python = env_python;
+#endif
+  std::vector<std::string> argv = {python, "-m", "ml4t.backtest.sweep", args.config, "--grid", args.grid,
+                                   "--out", args.out};
+  for (const auto& s : args.sets) argv.insert(argv.end(), {"--set", s});
+  if (args.workers > 0) argv.insert(argv.end(), {"--workers", std::to_string(args.workers)});
+  if (args.resume) argv.push_back("--resume");
+  if (args.overwrite) argv.push_back("--overwrite");
+  if (!args.dask.empty()) argv.insert(argv.end(), {"--dask", args.dask});
+  if (!args.scheduler_file.empty()) argv.insert(argv.end(), {"--scheduler-file", args.scheduler_file});
+  if (const auto root = own_python_package_root(); !root.empty()) {
+    const char* old = std::getenv("PYTHONPATH");
+    const std::string path = root.string() + (old != nullptr && *old != '\0' ? std::string(":") + old : "");
+    setenv("PYTHONPATH", path.c_str(), 1);  // the package of this CLI first, also for the workers it starts
+  }
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::fflush(stdout);
+  pid_t pid = 0;
+  if (const int rc = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, cargv.data(), environ); rc != 0) {
+    throw ConfigError(fmt::format("--dask: cannot start {}: {}; install python3 (with python3-distributed) or set "
+                                  "ML4T_PYTHON",
+                                  python, std::strerror(rc)));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (code == 2) throw ConfigError("the Dask sweep stopped with the error above");
+  if (code != 0) {
+    throw DataError(fmt::format("the Dask sweep (python3 -m ml4t.backtest.sweep) exited with status {}; see the "
+                                "messages above (is the scheduler reachable, do the workers have the module?)",
+                                code));
+  }
+}
+
 }  // namespace
 
 void register_sweep(CLI::App& app) {
   struct Args {
-    std::string config, grid, out, walk_forward, select = "sharpe", chunk, collect;
+    std::string config, grid, out, walk_forward, select = "sharpe", chunk, collect, dask, scheduler_file;
     std::vector<std::string> sets;
     int workers = 0, engines_per_pass = 0;
     bool resume = false, overwrite = false, keep_results = false, quiet = false;
@@ -140,12 +227,13 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--out", args->out, "Output folder");
   cmd->add_option("--set", args->sets, "Override a config value for every task: key.path=value (repeatable)")
       ->allow_extra_args(false);
-  cmd->add_option("--workers", args->workers, "Backtests computing at once (threads); 0 = all cores")
+  cmd->add_option("--workers", args->workers,
+                  "Threads; each reads the data once for the tasks it runs together; 0 = all cores")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--engines-per-pass", args->engines_per_pass,
-                  "Tasks reading the same data share one read of it, at most this many per read (0 = all; fewer "
-                  "holds fewer results in memory at once, more reads the data fewer times)")
+                  "Most tasks one read of the data feeds (tasks reading the same data share it); 0 = spread the "
+                  "tasks evenly over the workers, up to 32; 1 = every task reads the data itself")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--resume", args->resume, "Keep the finished tasks of an earlier sweep in --out; run the rest");
@@ -165,6 +253,12 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--collect", args->collect,
                   "Run nothing: gather the finished tasks of the sweep in DIR (all chunks) into sweep.parquet, "
                   "sweep.csv and manifest.json; exits 1 listing the tasks still missing");
+  cmd->add_option("--dask", args->dask,
+                  "Run the tasks on a Dask distributed cluster (tcp://HOST:PORT of its scheduler) through the Python "
+                  "module; the tables are the same as a local sweep's");
+  cmd->add_option("--scheduler-file", args->scheduler_file,
+                  "Like --dask, with the scheduler's address read from its scheduler file (dask-scheduler "
+                  "--scheduler-file, e.g. under Slurm)");
   cmd->add_flag("--quiet", args->quiet, "Print nothing but errors");
   cmd->callback([args] {
     if (!args->collect.empty()) return run_collect_command(*args);
@@ -172,6 +266,7 @@ void register_sweep(CLI::App& app) {
                                       std::pair{&args->grid, "--grid GRID.yaml"}, std::pair{&args->out, "--out DIR"}}) {
       if (value->empty()) throw ConfigError(fmt::format("sweep: missing {}; see ml4t-backtest sweep --help", what));
     }
+    if (!args->dask.empty() || !args->scheduler_file.empty()) return run_dask_command(*args);
     if (!args->walk_forward.empty()) return run_walk_forward_command(*args);
     if (args->resume && args->overwrite) {
       throw ConfigError("--resume and --overwrite exclude each other: --resume keeps finished tasks, --overwrite "
@@ -201,6 +296,10 @@ void register_sweep(CLI::App& app) {
           fmt::print(stderr, "[{}/{}] task {} ({}) done in {:.2f} s\n", ended, total, task.id, task.params.describe(),
                      outcome.seconds);
         }
+        std::fflush(stderr);
+      };
+      options.on_pass = [](size_t pass, size_t passes, size_t tasks) {
+        fmt::print(stderr, "pass {}/{}: {} task(s) over one read of the data\n", pass + 1, passes, tasks);
         std::fflush(stderr);
       };
     }

@@ -4,7 +4,9 @@
 // Everything that reads files runs with the GIL released; Python callbacks re-take it.
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "common.hpp"
 #include "ml4t/backtest/core/error.hpp"
@@ -38,28 +40,52 @@ struct GilObject {
 };
 
 // The values of a callable provider's returned mapping, in `names` order (absent or
-// None = missing). Extra keys are ignored: the schema was fixed when the feed opened.
+// None = missing). A key outside `names` is an error: the feed's schema was fixed when it
+// opened, and dropping the value would be silent.
 std::vector<double> mapping_values(const py::object& result, const std::vector<std::string>& names,
-                                   const char* what) {
+                                   const char* what, const char* names_arg, const std::function<std::string()>& where) {
   std::vector<double> out(names.size(), kMissing);
   if (result.is_none()) return out;
-  if (!py::hasattr(result, "get")) {
+  if (!py::hasattr(result, "get") || !py::hasattr(result, "__contains__")) {
     throw DataError(std::string(what) + " must return a dict of name -> float, got " +
                     py::repr(result).cast<std::string>());
   }
-  py::object get = result.attr("get");
+  size_t found = 0;
   for (size_t i = 0; i < names.size(); ++i) {
-    py::object v = get(names[i]);
+    if (!result.contains(py::str(names[i]))) continue;
+    ++found;
+    py::object v = result[py::str(names[i])];
     if (v.is_none()) continue;
     try {
       out[i] = v.cast<double>();
     } catch (const py::cast_error&) {
-      throw DataError(std::string(what) + " returned a non-number for '" + names[i] +
-                      "': " + py::repr(v).cast<std::string>());
+      throw DataError(std::string(what) + " returned a non-number for '" + names[i] + "' " + where() + ": " +
+                      py::repr(v).cast<std::string>());
     }
+  }
+  if (py::len(result) > found) {
+    py::list extra;
+    for (py::handle key : result) {
+      if (!py::isinstance<py::str>(key) ||
+          std::find(names.begin(), names.end(), key.cast<std::string>()) == names.end()) {
+        extra.append(key);
+      }
+    }
+    throw DataError(std::string(what) + " returned " + py::repr(extra).cast<std::string>() + " " + where() +
+                    ", not among the names the feed was built with " + py::repr(py::cast(names)).cast<std::string>() +
+                    " (declared, or taken from what it returned for the first bar); pass " + names_arg +
+                    "=[...] listing every name it can return (a name it leaves out on some bars is just missing "
+                    "there)");
   }
   return out;
 }
+
+// The Python-callable provider and its time style: callbacks get times the way the
+// feed's inputs have them (naive or UTC); the feed tells it when it opens.
+struct PyCallableProvider : CallableFeatureProvider {
+  using CallableFeatureProvider::CallableFeatureProvider;
+  std::shared_ptr<bool> naive = std::make_shared<bool>(false);
+};
 
 SignalTiming make_timing(SignalTimingMode mode, int lag, bool validate, bool fail_on_violation) {
   SignalTiming t;
@@ -164,8 +190,8 @@ void bind_providers(py::module_& m) {
 
   py::class_<PrecomputedFeatureProvider, FeatureProvider, std::shared_ptr<PrecomputedFeatureProvider>>(
       m, "NativePrecomputedFeatureProvider")
-      .def(py::init<DataSource, std::vector<std::string>>(), py::arg("source"),
-           py::arg("market_columns") = std::vector<std::string>{})
+      .def(py::init<DataSource, std::optional<std::vector<std::string>>>(), py::arg("source"),
+           py::arg("market_columns") = py::none())
       .def(py::init([](py::array_t<int64_t, py::array::c_style | py::array::forcecast> times,
                        std::vector<std::string> assets, std::map<std::string, std::vector<double>> features,
                        std::map<std::string, std::vector<double>> market) {
@@ -176,32 +202,44 @@ void bind_providers(py::module_& m) {
            }),
            py::arg("times_ns"), py::arg("assets"), py::arg("features"), py::arg("market"));
 
-  py::class_<CallableFeatureProvider, FeatureProvider, std::shared_ptr<CallableFeatureProvider>>(
+  py::class_<PyCallableProvider, FeatureProvider, std::shared_ptr<PyCallableProvider>>(
       m, "NativeCallableFeatureProvider")
       .def(py::init([](std::vector<std::string> names, py::object fn, std::vector<std::string> market_names,
-                       py::object market_fn, bool cache) {
+                       py::object market_fn, bool cache, std::string what, std::string market_what) {
+             auto naive = std::make_shared<bool>(false);
              auto fn_holder = std::make_shared<GilObject>(std::move(fn));
-             CallableFeatureProvider::ComputeFn compute = [fn_holder, names](std::string_view asset, Timestamp ts) {
+             CallableFeatureProvider::ComputeFn compute = [fn_holder, names, naive, what](std::string_view asset,
+                                                                                         Timestamp ts) {
                py::gil_scoped_acquire gil;
                check_signals();
-               return mapping_values(fn_holder->obj(py::str(asset.data(), asset.size()), to_py_time(ts)), names,
-                                     "compute_fn");
+               auto where = [&] { return "for " + std::string(asset) + " at " + ts.to_string(); };
+               return mapping_values(fn_holder->obj(py::str(asset.data(), asset.size()), to_py_time(ts, *naive)),
+                                     names, what.c_str(), "feature_names", where);
              };
              CallableFeatureProvider::ComputeMarketFn compute_market;
              if (!market_fn.is_none()) {
                auto market_holder = std::make_shared<GilObject>(std::move(market_fn));
-               compute_market = [market_holder, market_names](Timestamp ts) {
+               compute_market = [market_holder, market_names, naive, market_what](Timestamp ts) {
                  py::gil_scoped_acquire gil;
                  check_signals();
-                 return mapping_values(market_holder->obj(to_py_time(ts)), market_names, "compute_market_fn");
+                 auto where = [&] { return "at " + ts.to_string(); };
+                 return mapping_values(market_holder->obj(to_py_time(ts, *naive)), market_names, market_what.c_str(),
+                                       "market_feature_names", where);
                };
              }
-             return std::make_shared<CallableFeatureProvider>(std::move(names), std::move(compute),
-                                                              std::move(market_names), std::move(compute_market),
-                                                              cache);
+             auto provider = std::make_shared<PyCallableProvider>(std::move(names), std::move(compute),
+                                                                  std::move(market_names), std::move(compute_market),
+                                                                  cache);
+             provider->naive = std::move(naive);
+             return provider;
            }),
            py::arg("feature_names"), py::arg("compute_fn"), py::arg("market_feature_names"),
-           py::arg("compute_market_fn"), py::arg("cache"))
+           py::arg("compute_market_fn"), py::arg("cache"), py::arg("what") = "compute_fn",
+           py::arg("market_what") = "compute_market_fn")
+      .def_property(
+          "naive_timestamps", [](const PyCallableProvider& p) { return *p.naive; },
+          [](PyCallableProvider& p, bool v) { *p.naive = v; },
+          "Hand the callbacks naive times (the feed's prices have no time zone) instead of UTC ones.")
       .def_property_readonly("calls", &CallableFeatureProvider::calls);
 }
 
@@ -304,7 +342,10 @@ void bind_feeds(py::module_& m) {
              return clock;
            }),
            py::arg("feeds"), py::arg("priorities") = py::none(), py::keep_alive<1, 2>())
-      .def_property_readonly("num_sources", &MultiSourceClock::num_sources);
+      .def_property_readonly("num_sources", &MultiSourceClock::num_sources, "Feeds added.")
+      .def_property_readonly("num_scans", &MultiSourceClock::num_scans,
+                             "Feeds the clock reads: after the first read, per-asset feeds over the same files "
+                             "with the same settings count once (they share one scan).");
 }
 
 void bind_tools(py::module_& m) {

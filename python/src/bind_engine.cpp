@@ -53,6 +53,26 @@ SlippageType parse_slippage(const std::string& s) {
                                    {"volume_share", SlippageType::kVolumeShare}},
                                   "slippage type");
 }
+// The execution profile and rule switches by their config names (rule_names::*).
+template <typename E, size_t N>
+E parse_rule(const std::string& text, const char* const (&names)[N], const char* what) {
+  std::string known;
+  for (size_t i = 0; i < N; ++i) {
+    if (text == names[i]) return static_cast<E>(i);
+    known += (known.empty() ? "'" : ", '") + std::string(names[i]) + "'";
+  }
+  throw ConfigError(std::string(what) + " '" + text + "' is not one of " + known);
+}
+
+// A string property over an enum member, named by `names`.
+template <typename E, size_t N>
+auto rule_property(E ExecutionRules::*member, const char* const (&names)[N], const char* what) {
+  return std::pair{[member, &names](const ExecutionRules& r) { return std::string(names[static_cast<size_t>(r.*member)]); },
+                   [member, &names, what](ExecutionRules& r, const std::string& s) {
+                     r.*member = parse_rule<E>(s, names, what);
+                   }};
+}
+
 FillTiming parse_fill_timing(const std::string& s) {
   return parse_enum<FillTiming>(s, {{"next_bar", FillTiming::kNextBar}, {"same_bar_close", FillTiming::kSameBarClose}},
                                 "fill_timing");
@@ -114,6 +134,11 @@ class StrategyBase : public Strategy {
   using Strategy::schema;
   using Strategy::sell_percent;
   using Strategy::symbols;
+
+  /// The run's feed has naive timestamps: now() and fills hand times back naive.
+  bool naive_times = false;
+  /// The run's feed has integer volumes: events hand them back as int.
+  bool integer_volume = false;
 };
 
 // The trampoline: forwards the engine's hooks to the Python subclass. Overridden hooks
@@ -122,6 +147,8 @@ class PyStrategy : public StrategyBase {
  public:
   void on_start() override {
     py::gil_scoped_acquire gil;
+    names_.naive = naive_times;
+    names_.integer_volume = integer_volume;
     md_ = lookup("on_market_data");
     ts_ = lookup("on_timestamp");
     fill_ = lookup("on_fill");
@@ -161,7 +188,7 @@ class PyStrategy : public StrategyBase {
     py::gil_scoped_acquire gil;
     py::dict d;
     d["order_id"] = fill.order_id;
-    d["timestamp"] = to_py_time(fill.timestamp);
+    d["timestamp"] = to_py_time(fill.timestamp, naive_times);
     d["asset_id"] = fill.asset < symbols().size() ? py::str(symbols().name(fill.asset)) : py::str("");
     d["asset"] = fill.asset;
     d["side"] = std::string(to_string(fill.side));
@@ -282,7 +309,8 @@ void bind_strategy(py::module_& m) {
           py::arg("asset_id"), "Number of open orders of the asset.")
       .def("cash", [](const S& s) { return s.cash(); }, "Cash.")
       .def("equity", [](const S& s) { return s.equity(); }, "Cash plus positions at their last close.")
-      .def("now", [](const S& s) { return to_py_time(s.now()); }, "Time of the bar being processed (UTC).")
+      .def("now", [](const S& s) { return to_py_time(s.now(), s.naive_times); },
+           "Time of the bar being processed (naive when the feed's timestamps are, else UTC).")
       .def(
           "last_price", [](const S& s, py::handle asset) { return s.last_price(s.resolve(asset)); }, py::arg("asset_id"),
           "Last close seen (NaN before the first bar).")
@@ -320,8 +348,40 @@ void bind_config_structs(py::module_& m) {
           "type", [](const SlippageConfig& c) { return std::string(config_name(c.type)); },
           [](SlippageConfig& c, const std::string& s) { c.type = parse_slippage(s); })
       .def_readwrite("rate", &SlippageConfig::rate);
+  namespace rn = rule_names;
+  py::class_<ExecutionRules> rules(m, "ExecutionRules",
+                                   "The execution rule switches a profile presets (docs/execution.md).");
+  rules.def(py::init<>());
+  auto add_rule = [&rules](const char* name, auto getter_setter) {
+    rules.def_property(name, getter_setter.first, getter_setter.second);
+  };
+  add_rule("order_sequence",
+           rule_property(&ExecutionRules::order_sequence, rn::kOrderSequence, "execution.rules.order_sequence"));
+  add_rule("cash_check", rule_property(&ExecutionRules::cash_check, rn::kCashCheck, "execution.rules.cash_check"));
+  add_rule("target_rounding",
+           rule_property(&ExecutionRules::target_rounding, rn::kTargetRounding, "execution.rules.target_rounding"));
+  rules.def_readwrite("target_nets_open_orders", &ExecutionRules::target_nets_open_orders);
+  add_rule("trail_reference",
+           rule_property(&ExecutionRules::trail_reference, rn::kTrailReference, "execution.rules.trail_reference"));
+  add_rule("commission_minimum", rule_property(&ExecutionRules::commission_minimum, rn::kCommissionMinimum,
+                                               "execution.rules.commission_minimum"));
+  add_rule("market_fill_price", rule_property(&ExecutionRules::market_fill_price, rn::kMarketFillPrice,
+                                              "execution.rules.market_fill_price"));
+  add_rule("trigger_price",
+           rule_property(&ExecutionRules::trigger_price, rn::kTriggerPrice, "execution.rules.trigger_price"));
   py::class_<ExecutionConfig>(m, "ExecutionConfig", "Capital, costs, fill timing, share rounding, shorting.")
       .def(py::init<>())
+      .def_property(
+          "profile", [](const ExecutionConfig& c) { return std::string(rn::kProfile[static_cast<int>(c.profile)]); },
+          [](ExecutionConfig& c, const std::string& s) {
+            // Setting a profile presets the rules (and vectorbt's fill timing); set
+            // individual rules after it.
+            apply_execution_profile(c, parse_rule<ExecutionProfile>(s, rn::kProfile, "execution.profile"));
+          })
+      .def_readwrite("rules", &ExecutionConfig::rules)
+      .def_property(
+          "backtrader_checksubmit", [](const ExecutionConfig& c) { return c.backtrader.checksubmit; },
+          [](ExecutionConfig& c, bool v) { c.backtrader.checksubmit = v; })
       .def_readwrite("initial_capital", &ExecutionConfig::initial_capital)
       .def_readwrite("commission", &ExecutionConfig::commission)
       .def_readwrite("slippage", &ExecutionConfig::slippage)
@@ -384,6 +444,7 @@ void bind_config_structs(py::module_& m) {
 struct NativeRun {
   Results results;
   RunInfo info;
+  bool naive_times = false;  //!< the feed's timestamps were naive: the tables' times are too
 };
 
 template <typename T, typename F>
@@ -533,6 +594,8 @@ void bind_results(py::module_& m) {
       .def_property_readonly("initial_capital", [](const NativeRun& r) { return r.results.initial_capital; })
       .def_property_readonly("final_equity", [](const NativeRun& r) { return r.results.final_equity; })
       .def_property_readonly("events", [](const NativeRun& r) { return r.results.events; })
+      .def_property_readonly("naive_timestamps", [](const NativeRun& r) { return r.naive_times; },
+                             "The run's feed had naive timestamps: the tables' times are naive (UTC wall time).")
       .def_property_readonly("strategy", [](const NativeRun& r) { return r.info.strategy; },
                              "What traded (summary.json's `strategy`).")
       .def(
@@ -575,6 +638,7 @@ struct InterruptWatch {
   std::atomic<bool> cancel{false};
   PyObject *type = nullptr, *value = nullptr, *trace = nullptr;
   py::object progress;
+  bool naive_times = false;
 
   void check(uint64_t events, Timestamp now) {
     py::gil_scoped_acquire gil;
@@ -583,7 +647,7 @@ struct InterruptWatch {
       cancel = true;
       return;
     }
-    if (!progress.is_none()) progress(events, to_py_time(now));
+    if (!progress.is_none()) progress(events, to_py_time(now, naive_times));
   }
   // With the GIL held: re-raise a kept KeyboardInterrupt.
   void rethrow_if_interrupted() {
@@ -657,6 +721,8 @@ NativeRun run_engine(DataFeed& feed, py::object strategy, const EngineConfig& co
   } else if (py::isinstance<StrategyBase>(strategy)) {
     auto* base = strategy.cast<StrategyBase*>();
     py_strategy = dynamic_cast<PyStrategy*>(base);
+    base->naive_times = feed.naive_timestamps();
+    base->integer_volume = feed.integer_volume();
     s = base;
     description = describe_python_strategy(strategy);
   } else {
@@ -672,6 +738,7 @@ NativeRun run_engine(DataFeed& feed, py::object strategy, const EngineConfig& co
   BacktestEngine engine(feed, *s, config);
   InterruptWatch watch;
   watch.progress = std::move(progress);
+  watch.naive_times = feed.naive_timestamps();
   engine.set_cancel_flag(&watch.cancel);
   engine.set_progress_callback([&watch](uint64_t events, Timestamp now) { watch.check(events, now); }, check_every);
   struct Release {
@@ -693,7 +760,7 @@ NativeRun run_engine(DataFeed& feed, py::object strategy, const EngineConfig& co
     }
   });
   RunInfo info = describe_feed_run(feed, results, std::move(description));
-  return NativeRun{std::move(results), std::move(info)};
+  return NativeRun{std::move(results), std::move(info), feed.naive_timestamps()};
 }
 
 void bind_run(py::module_& m) {
@@ -816,8 +883,14 @@ void bind_backtest_config(py::module_& m) {
         hooks.cancel = &watch.cancel;
         hooks.progress_every = 4096;
         hooks.progress = [&watch](uint64_t events, Timestamp now) { watch.check(events, now); };
+        {
+          // The time style of the config's prices (their schema only).
+          ColumnarFeedOptions o = to_feed_options(c);
+          py::gil_scoped_release release;
+          watch.naive_times = ColumnarDataFeed(std::move(o)).naive_timestamps();
+        }
         BacktestRun run = run_watched(watch, [&] { return run_backtest(c, hooks); });
-        return NativeRun{std::move(run.results), std::move(run.info)};
+        return NativeRun{std::move(run.results), std::move(run.info), watch.naive_times};
       },
       py::arg("config"), py::arg("progress") = py::none(),
       "Run the backtest a config describes with its built-in strategy; returns NativeResults.");

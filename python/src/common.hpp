@@ -22,8 +22,12 @@ namespace py = pybind11;
 using Names = std::vector<std::string>;
 using NamesPtr = std::shared_ptr<const Names>;
 
-/// `ts` as a tz-aware UTC pandas.Timestamp (nanosecond precision).
-py::object to_py_time(Timestamp ts);
+/// `ts` as a pandas.Timestamp (nanosecond precision): tz-aware UTC, or naive (UTC wall
+/// time) when `naive` — the inputs' own style, see DataFeed::naive_timestamps.
+py::object to_py_time(Timestamp ts, bool naive = false);
+/// True when `value` is a time without a zone (a naive datetime/pandas.Timestamp,
+/// numpy.datetime64, or an ISO string without an offset); ints count as zoned (UTC).
+bool is_naive_py_time(py::handle value);
 /// An int (ns since the epoch), str (ISO-8601), datetime, pandas.Timestamp or
 /// numpy.datetime64 as a Timestamp; naive times are UTC. Throws ConfigError otherwise.
 Timestamp from_py_time(py::handle value);
@@ -52,6 +56,8 @@ struct PyMarketEvent {
   Bar bar;
   FieldMap signals;
   FieldMap context;
+  bool naive = false;           //!< hand the timestamp back without a zone
+  bool integer_volume = false;  //!< hand the volume back as int (the file's column is integer)
 };
 
 /// A copy of one timestamp's cross-section as numpy arrays (for on_timestamp).
@@ -63,12 +69,16 @@ struct PyCrossSection {
   NamesPtr signal_names;
   std::vector<py::array_t<double>> signal_columns;
   FieldMap context;
+  bool naive = false;  //!< hand the timestamp back without a zone
 };
 
-/// Caches of the name lists, one per consumer (a strategy run or a feed iterator).
+/// Caches of the name lists, one per consumer (a strategy run or a feed iterator), and
+/// the consumer's time style.
 struct NamesCache {
   NamesPtr signals;
   NamesPtr context;
+  bool naive = false;           //!< the feed's timestamps are naive: events hand them back naive
+  bool integer_volume = false;  //!< the feed's volumes are integers
 };
 
 PyMarketEvent make_event(const MarketEvent& event, NamesCache& cache);

@@ -24,8 +24,18 @@ py::object& pandas_timestamp() {
 
 }  // namespace
 
-py::object to_py_time(Timestamp ts) {
+py::object to_py_time(Timestamp ts, bool naive) {
+  if (naive) return pandas_timestamp()(ts.nanos());
   return pandas_timestamp()(ts.nanos(), py::arg("tz") = "UTC");
+}
+
+bool is_naive_py_time(py::handle value) {
+  if (value.is_none() || py::isinstance<py::bool_>(value) || py::isinstance<py::int_>(value)) return false;
+  try {
+    return pandas_timestamp()(value).attr("tzinfo").is_none();
+  } catch (py::error_already_set&) {
+    return false;  // from_py_time reports what is wrong with it
+  }
 }
 
 Timestamp from_py_time(py::handle value) {
@@ -71,6 +81,8 @@ PyMarketEvent make_event(const MarketEvent& event, NamesCache& cache) {
   out.bar = event.bar();
   out.signals = FieldMap(shared_names(event.batch().schema().signal_names(), cache.signals), event.signals());
   out.context = FieldMap(shared_names(event.batch().schema().context_names(), cache.context), event.context());
+  out.naive = cache.naive;
+  out.integer_volume = cache.integer_volume;
   return out;
 }
 
@@ -102,6 +114,7 @@ PyCrossSection make_cross_section(const TimestampGroup& group, NamesCache& cache
     out.signal_columns.push_back(copy_rows(batch.signal_column(FieldId{static_cast<uint32_t>(f)}), b, e));
   }
   out.context = FieldMap(shared_names(batch.schema().context_names(), cache.context), group.context());
+  out.naive = cache.naive;
   return out;
 }
 
@@ -201,7 +214,13 @@ void bind_field_map(py::module_& m) {
              if (py::isinstance<py::dict>(other)) return py::bool_(to_dict(self).equal(other));
              return py::reinterpret_borrow<py::object>(Py_NotImplemented);
            })
-      .def("__repr__", [](const FieldMap& self) { return "FieldMap(" + py::repr(to_dict(self)).cast<std::string>() + ")"; });
+      .def("__repr__", [](const FieldMap& self) { return py::repr(to_dict(self)).cast<std::string>(); });
+}
+
+py::object event_volume(const PyMarketEvent& e) {
+  const double v = e.bar.volume;
+  if (e.integer_volume && std::isfinite(v)) return py::int_(static_cast<long long>(v));
+  return py::float_(v);
 }
 
 void bind_event(py::module_& m) {
@@ -210,12 +229,14 @@ void bind_event(py::module_& m) {
                             "``context`` (both read-only dict-like FieldMaps). A copy: safe to keep after the "
                             "callback returns.")
       .def(py::init([](py::handle timestamp, std::string asset_id, double open, double high, double low, double close,
-                       double volume, py::object signals, py::object context, AssetId asset) {
+                       py::handle volume, py::object signals, py::object context, AssetId asset) {
              PyMarketEvent e;
              e.timestamp_ns = from_py_time(timestamp).nanos();
+             e.naive = is_naive_py_time(timestamp);
              e.symbol = std::move(asset_id);
              e.asset = asset;
-             e.bar = Bar{open, high, low, close, volume};
+             e.integer_volume = py::isinstance<py::int_>(volume) && !py::isinstance<py::bool_>(volume);
+             e.bar = Bar{open, high, low, close, volume.cast<double>()};
              e.signals = field_map_from(signals);
              e.context = field_map_from(context);
              return e;
@@ -225,8 +246,9 @@ void bind_event(py::module_& m) {
            py::arg("asset") = kNoAsset,
            "Build an event by hand (e.g. to unit-test a strategy's logic); feeds build them for a run.")
       .def_property_readonly(
-          "timestamp", [](const PyMarketEvent& e) { return to_py_time(Timestamp::from_nanos(e.timestamp_ns)); },
-          "The bar time as a tz-aware UTC pandas.Timestamp.")
+          "timestamp", [](const PyMarketEvent& e) { return to_py_time(Timestamp::from_nanos(e.timestamp_ns), e.naive); },
+          "The bar time as a pandas.Timestamp: naive (UTC wall time) when the input's timestamps were naive, "
+          "tz-aware UTC when they carried a zone.")
       .def_readonly("timestamp_ns", &PyMarketEvent::timestamp_ns, "The bar time as int nanoseconds since the epoch (UTC).")
       .def_readonly("asset_id", &PyMarketEvent::symbol, "The asset symbol, e.g. 'AAPL'.")
       .def_readonly("symbol", &PyMarketEvent::symbol, "The asset symbol (same as asset_id).")
@@ -235,20 +257,21 @@ void bind_event(py::module_& m) {
       .def_property_readonly("high", [](const PyMarketEvent& e) { return e.bar.high; })
       .def_property_readonly("low", [](const PyMarketEvent& e) { return e.bar.low; })
       .def_property_readonly("close", [](const PyMarketEvent& e) { return e.bar.close; })
-      .def_property_readonly("volume", [](const PyMarketEvent& e) { return e.bar.volume; })
+      .def_property_readonly("volume", &event_volume,
+                             "The bar's volume: an int when the file's volume column is integer, else a float.")
       .def_readonly("signals", &PyMarketEvent::signals, "Per-asset values: ML predictions, indicators, features.")
       .def_readonly("context", &PyMarketEvent::context, "Market-wide values at this timestamp: VIX, index returns, ...")
       .def(
           "to_dict",
           [](const PyMarketEvent& e) {
             py::dict d;
-            d["timestamp"] = to_py_time(Timestamp::from_nanos(e.timestamp_ns));
+            d["timestamp"] = to_py_time(Timestamp::from_nanos(e.timestamp_ns), e.naive);
             d["asset_id"] = e.symbol;
             d["open"] = e.bar.open;
             d["high"] = e.bar.high;
             d["low"] = e.bar.low;
             d["close"] = e.bar.close;
-            d["volume"] = e.bar.volume;
+            d["volume"] = event_volume(e);
             d["signals"] = to_dict(e.signals);
             d["context"] = to_dict(e.context);
             return d;
@@ -266,8 +289,8 @@ void bind_event(py::module_& m) {
                              "cross-sectional strategies (Strategy.on_timestamp). Row i of every array is asset "
                              "``symbols[i]`` / ``asset_ids[i]``.")
       .def_property_readonly(
-          "timestamp", [](const PyCrossSection& c) { return to_py_time(Timestamp::from_nanos(c.timestamp_ns)); },
-          "The timestamp as a tz-aware UTC pandas.Timestamp.")
+          "timestamp", [](const PyCrossSection& c) { return to_py_time(Timestamp::from_nanos(c.timestamp_ns), c.naive); },
+          "The timestamp as a pandas.Timestamp (naive when the input's timestamps were naive, else UTC).")
       .def_readonly("timestamp_ns", &PyCrossSection::timestamp_ns)
       .def_readonly("asset_ids", &PyCrossSection::asset_ids, "uint32 array of the feed's asset ids.")
       .def_readonly("symbols", &PyCrossSection::symbols, "List of the asset symbols.")
@@ -316,6 +339,8 @@ void bind_feed_base(py::module_& m) {
             const ExclusiveUse use(&feed, "this feed", "a running BacktestEngine", kFeedFix);
             std::optional<MarketEvent> e = feed.next_event();
             if (!e) return py::none();
+            cache.naive = feed.naive_timestamps();
+            cache.integer_volume = feed.integer_volume();
             return py::cast(make_event(*e, cache));
           },
           "The next MarketEvent, or None at the end (reads lazily: the first call starts streaming).")
@@ -326,6 +351,8 @@ void bind_feed_base(py::module_& m) {
             const ExclusiveUse use(&feed, "this feed", "a running BacktestEngine", kFeedFix);
             TimestampGroup g = feed.next_group();
             if (!g.valid()) return py::none();
+            cache.naive = feed.naive_timestamps();
+            cache.integer_volume = feed.integer_volume();
             return py::cast(make_cross_section(g, cache));
           },
           "The next whole timestamp as a CrossSection, or None at the end.")
@@ -344,6 +371,8 @@ void bind_feed_base(py::module_& m) {
              std::optional<MarketEvent> e = feed.next_event();
              if (!e) throw py::stop_iteration();
              check_signals();
+             cache.naive = feed.naive_timestamps();
+             cache.integer_volume = feed.integer_volume();
              return make_event(*e, cache);
            })
       .def_property_readonly(
@@ -352,6 +381,9 @@ void bind_feed_base(py::module_& m) {
       .def_property_readonly(
           "context_names", [](const DataFeed& f) { return f.schema().context_names(); },
           "Market-wide field names every event carries.")
+      .def_property_readonly("naive_timestamps", &DataFeed::naive_timestamps,
+                             "True when the prices' timestamps have no time zone: events, provider callbacks and "
+                             "results then hand times back naive (UTC wall time); False: tz-aware UTC.")
       .def_property_readonly(
           "symbols", [](const DataFeed& f) { return f.symbols().names(); },
           "Asset symbols seen so far (all of them once exhausted), in asset-id order.");

@@ -31,7 +31,7 @@ def test_lazy_loading(prices_path):
     event = feed.get_next_event()
     # AAPL (base 100) on Jan 2: open 102, high 104, low 100, close 103, volume 1e6 + 2.
     assert event.asset_id == "AAPL"
-    assert event.timestamp == pd.Timestamp("2025-01-02", tz="UTC")
+    assert event.timestamp == pd.Timestamp("2025-01-02")  # naive in (the file), naive out
     assert (event.open, event.high, event.low, event.close, event.volume) == (102.0, 104.0, 100.0, 103.0, 1_000_002.0)
     assert feed.rows_read > 0
 
@@ -60,7 +60,7 @@ def test_example_event():
             'market_regime': 0.0,      # Regime indicator
         }
     )
-    assert event.timestamp == pd.Timestamp("2025-01-15 09:30", tz="UTC")
+    assert event.timestamp == datetime(2025, 1, 15, 9, 30) and event.timestamp.tzinfo is None
     assert (event.asset_id, event.open, event.close, event.volume) == ("AAPL", 150.0, 151.5, 1_000_000)
     assert event.signals.get("ml_pred", 0.0) == 0.85 and event.signals["atr_20"] == 2.5
     assert event.context == {"vix": 18.5, "spy_return": 0.005, "market_regime": 0.0}
@@ -87,7 +87,7 @@ def test_event_structure(tmp_path):
                           context_path=context, signal_timing_mode=SignalTimingMode.STRICT)
     first, event = list(feed)
     assert not first.signals and not first.context
-    assert event.timestamp == pd.Timestamp(datetime(2025, 1, 15, 9, 30), tz="UTC")
+    assert event.timestamp == datetime(2025, 1, 15, 9, 30)
     assert event.asset_id == "AAPL"
     assert (event.open, event.high, event.low, event.close, event.volume) == (150.0, 152.0, 149.5, 151.5, 1_000_000)
     assert event.signals == {"ml_pred": 0.85, "confidence": 0.92, "rsi_14": 65.0, "atr_20": 2.5}
@@ -134,7 +134,7 @@ def test_strategy_usage(tmp_path, prices_path):
     fills = results.fills
     assert len(fills) == 1
     assert fills.loc[0, "asset_id"] == "AAPL"
-    assert fills.loc[0, "timestamp"] == pd.Timestamp("2025-01-06", tz="UTC")
+    assert fills.loc[0, "timestamp"] == pd.Timestamp("2025-01-06")
     assert fills.loc[0, "quantity"] == 94.0
     assert fills.loc[0, "price"] == 106.0
     # Cash 100000 - 94 * 106 = 90036; Jan 11 AAPL close = 112: equity 90036 + 94 * 112.
@@ -490,8 +490,10 @@ def test_workflow_multi_asset_clock(tmp_path):
     clock = MultiSourceClock(feeds)
     events = list(clock)
     assert len(events) == 30
-    # Each timestamp holds the three assets, in the order the feeds were given.
-    assert [e.asset_id for e in events[:3]] == ["AAPL", "MSFT", "GOOGL"]
+    # Each timestamp holds the three assets in symbol order, as one universe feed gives
+    # them, whatever the order of the feeds; the three feeds over one file are one scan.
+    assert [e.asset_id for e in events[:3]] == ["AAPL", "GOOGL", "MSFT"]
+    assert clock.num_sources == 3 and clock.num_scans == 1
     assert [e.timestamp.day for e in events[::3]] == list(range(2, 12))
     assert events[3].context == {"vix": 18.5, "spy_return": 0.005}
     assert events[-1].context == {"vix": 19.2, "spy_return": -0.002}
@@ -597,7 +599,7 @@ def test_signal_timing_diagnosis(tmp_path):
     assert kinds == ["after_last_bar", "duplicate", "not_on_bar"], messages
     off_bar = next(v for v in violations if v["kind"] == "not_on_bar")
     assert off_bar["asset_id"] == "AAPL"
-    assert off_bar["signal_time"] == pd.Timestamp("2025-01-04 12:00", tz="UTC")
+    assert off_bar["signal_time"] == pd.Timestamp("2025-01-04 12:00")
     assert all(m for m in messages)
 
     from ml4t.backtest.data.validation import SignalTimingViolation

@@ -243,5 +243,5 @@ def test_config_with_missing_files_names_every_path(tmp_path):
 def test_dataframe_price_path_is_read_like_a_file():
     prices = price_frame(symbols=("AAPL",), days=range(2, 5))
     feed = bt.PolarsDataFeed(price_path=prices)
-    assert [(e.timestamp, e.close) for e in feed] == [(pd.Timestamp(day(d), tz="UTC"), 100.0 + d + 1)
+    assert [(e.timestamp, e.close) for e in feed] == [(pd.Timestamp(day(d)), 100.0 + d + 1)
                                                       for d in range(2, 5)]

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 
 #include "data/duckdb/duckdb_wrapper.hpp"
@@ -271,31 +272,33 @@ ConfigCheck check_config(const BacktestConfig& config, const RunHooks& hooks) {
   return check;
 }
 
-BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
+namespace {
+
+// A run's description before it starts: inputs, config, strategy, title.
+BacktestRun describe_new_run(const BacktestConfig& config) {
   BacktestRun run;
   run.info.files = describe_inputs(config);
   run.info.config_json = config.to_json();
   run.info.strategy = describe_strategy(config);
   run.info.title = config.source_file.empty() ? std::string("ml4t-backtest report")
                                               : fmt::format("Backtest: {}", config.source_file.filename().string());
+  return run;
+}
 
-  // The signal-timing check runs inside the feed's merge, in the run's own pass: with
-  // fail_on_violation the feed throws SignalTimingViolation (before any result exists),
-  // else the report reaches the hook once the run is done.
-  TimingReport timing;
-  const bool check_timing = checks_timing(config);
-  ColumnarDataFeed feed(check_timing ? checked_feed_options(config, timing) : to_feed_options(config));
-  auto strategy = make_strategy(config, feed.schema());
-  BacktestEngine engine(feed, *strategy, to_engine_config(config));
+void attach_hooks(BacktestEngine& engine, const ColumnarDataFeed& feed, const RunHooks& hooks) {
   if (hooks.progress) engine.set_progress_callback(hooks.progress, std::max<uint64_t>(hooks.progress_every, 1));
   if (hooks.cancel) engine.set_cancel_flag(hooks.cancel);
   if (hooks.stream != nullptr) {
     hooks.stream->set_symbols(&feed.symbols().names());
     engine.set_result_sink(hooks.stream);
   }
-  run.results = engine.run();
-  if (hooks.stream != nullptr) hooks.stream->set_symbols(nullptr);  // the feed goes with this scope
-  if (check_timing && hooks.on_timing_report) hooks.on_timing_report(timing);
+}
+
+// After the engine: the timing report, the empty-run check and the run's scalars.
+void complete_run(BacktestRun& run, const BacktestConfig& config, const ColumnarDataFeed& feed, const RunHooks& hooks,
+                  const TimingReport* timing) {
+  if (hooks.stream != nullptr) hooks.stream->set_symbols(nullptr);  // the feed goes with the caller's scope
+  if (timing != nullptr && hooks.on_timing_report) hooks.on_timing_report(*timing);
   if (run.results.events == 0) throw_no_bars(config, feed.dropped_rows());
   run.info.rows = feed.rows_read();
   run.info.assets = feed.symbols().size();
@@ -307,7 +310,96 @@ BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
     run.info.first = run.results.equity_curve.front().timestamp;
     run.info.last = run.results.equity_curve.back().timestamp;
   }
+}
+
+// What decides how the data is read: the config without its strategy, execution, risk
+// rules and output (which only the engine and the writer see).
+std::string data_identity(const BacktestConfig& config) {
+  BacktestConfig data = config;
+  data.execution = ExecutionConfig{};
+  data.risk_rules = RiskRules{};
+  data.strategy = StrategySpec{};
+  data.custom_strategy.reset();
+  data.output = OutputConfig{};
+  data.source_file.clear();
+  return data.to_json();
+}
+
+}  // namespace
+
+BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks) {
+  BacktestRun run = describe_new_run(config);
+  // The signal-timing check runs inside the feed's merge, in the run's own pass: with
+  // fail_on_violation the feed throws SignalTimingViolation (before any result exists),
+  // else the report reaches the hook once the run is done.
+  TimingReport timing;
+  const bool check_timing = checks_timing(config);
+  ColumnarDataFeed feed(check_timing ? checked_feed_options(config, timing) : to_feed_options(config));
+  auto strategy = make_strategy(config, feed.schema());
+  BacktestEngine engine(feed, *strategy, to_engine_config(config));
+  attach_hooks(engine, feed, hooks);
+  run.results = engine.run();
+  complete_run(run, config, feed, hooks, check_timing ? &timing : nullptr);
   return run;
+}
+
+bool reads_same_data(const BacktestConfig& a, const BacktestConfig& b) { return data_identity(a) == data_identity(b); }
+
+std::vector<SharedPassRun> run_backtests_in_one_pass(const std::vector<const BacktestConfig*>& configs,
+                                                     const std::vector<RunHooks>& hooks) {
+  if (hooks.size() != configs.size()) {
+    throw ConfigError(fmt::format("run_backtests_in_one_pass: {} config(s) but {} hook set(s); give one per config",
+                                  configs.size(), hooks.size()));
+  }
+  std::vector<SharedPassRun> out(configs.size());
+  if (configs.empty()) return out;
+  const BacktestConfig& first = *configs.front();
+  for (size_t i = 1; i < configs.size(); ++i) {
+    if (!reads_same_data(first, *configs[i])) {
+      throw ConfigError(fmt::format("run_backtests_in_one_pass: config {} reads other data than config 0 (data "
+                                    "sources, features, universe, signal timing, data quality or resources differ); "
+                                    "run it in a pass of its own",
+                                    i));
+    }
+  }
+  TimingReport timing;
+  const bool check_timing = checks_timing(first);
+  ColumnarDataFeed feed(check_timing ? checked_feed_options(first, timing) : to_feed_options(first));
+  // Every strategy and engine is built before the pass; one that cannot be built fails
+  // alone, as its run_backtest would.
+  std::vector<BacktestRun> runs(configs.size());
+  std::vector<StrategyPtr> strategies(configs.size());
+  std::vector<std::unique_ptr<BacktestEngine>> engines(configs.size());
+  std::vector<BacktestEngine*> in_pass;
+  std::vector<size_t> index_of;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    try {
+      runs[i] = describe_new_run(*configs[i]);
+      strategies[i] = make_strategy(*configs[i], feed.schema());
+      engines[i] = std::make_unique<BacktestEngine>(feed, *strategies[i], to_engine_config(*configs[i]));
+      attach_hooks(*engines[i], feed, hooks[i]);
+      in_pass.push_back(engines[i].get());
+      index_of.push_back(i);
+    } catch (...) {
+      out[i].error = std::current_exception();
+    }
+  }
+  std::vector<PassOutcome> outcomes = run_in_one_pass(feed, in_pass);
+  for (size_t k = 0; k < outcomes.size(); ++k) {
+    const size_t i = index_of[k];
+    try {
+      if (outcomes[k].error) {
+        if (hooks[i].stream != nullptr) hooks[i].stream->set_symbols(nullptr);
+        std::rethrow_exception(outcomes[k].error);
+      }
+      runs[i].results = std::move(outcomes[k].results);
+      complete_run(runs[i], *configs[i], feed, hooks[i], check_timing ? &timing : nullptr);
+      out[i].run = std::move(runs[i]);
+    } catch (...) {
+      out[i].error = std::current_exception();
+    }
+  }
+  return out;
 }
 
 std::optional<uint64_t> count_price_rows(const BacktestConfig& config) {

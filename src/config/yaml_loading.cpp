@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
 
+#include <array>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -140,6 +142,22 @@ YAML::Node load_checked(std::string_view text, const std::string& origin, std::s
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: cannot parse {}: {}", origin, what, e.msg));
   }
+}
+
+std::optional<std::string> non_text_scalar(const YAML::Node& node) {
+  // yaml-cpp tags a plain scalar "?" and a quoted one "!".
+  if (!node.IsScalar() || node.Tag() != "?") return std::nullopt;
+  const std::string& text = node.Scalar();
+  static constexpr std::array<std::string_view, 6> kBooleans{"true", "false", "True", "False", "TRUE", "FALSE"};
+  for (const auto b : kBooleans) {
+    if (text == b) return fmt::format("the boolean {}", text);
+  }
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  std::strtod(text.c_str(), &end);
+  const bool number = end == text.c_str() + text.size() && text.find_first_of("0123456789") != std::string::npos;
+  if (number) return fmt::format("the number {}", text);
+  return std::nullopt;
 }
 
 }  // namespace ml4t::backtest::yaml_loading

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,11 @@ inline constexpr size_t kMaxDepth = 64;
 /// column, and the fix for a syntax error, a duplicate key, too many expanded aliases or
 /// too deep nesting. `what` names the text in messages ("the config", "the value").
 YAML::Node load_checked(std::string_view text, const std::string& origin, std::string_view what = "the config");
+
+/// For a plain (unquoted) scalar that YAML reads as a number or a boolean: how to name it
+/// in a wrong-type message ("the number 7", "the boolean true"); nullopt for text, and for
+/// any quoted scalar ("7" in quotes is the text 7). Where a config wants names or paths,
+/// such a value is a wrong type, not a name.
+std::optional<std::string> non_text_scalar(const YAML::Node& node);
 
 }  // namespace ml4t::backtest::yaml_loading

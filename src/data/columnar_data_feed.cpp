@@ -482,6 +482,8 @@ struct ColumnarDataFeed::Impl {
   detail::ScanFilter value_filter;  //!< signals, features, context: assets and the range end
 
   bool started = false;
+  bool naive_times = true;       //!< the prices' timestamps have no time zone
+  bool integer_volume = false;  //!< the prices' volume column has an integer type
   bool finished = false;
   bool pending = false;  //!< batches[current_batch ^ 1] holds a built, unserved group
   int64_t last_ts = std::numeric_limits<int64_t>::min();
@@ -532,6 +534,13 @@ struct ColumnarDataFeed::Impl {
     req.values_are_required_only = true;
     prices = detail::resolve_source(con, options.prices, req, &filter);
     price_present = prices.present;
+    naive_times = !detail::timestamps_zoned(con, prices);
+    for (size_t i = 0; i < prices.field_names.size(); ++i) {
+      if (prices.field_names[i] != "volume") continue;
+      const duck::ColumnType t = prices.value_types[i];
+      integer_volume = duck::is_numeric(t) && t != duck::ColumnType::kFloat && t != duck::ColumnType::kDouble &&
+                       t != duck::ColumnType::kDecimal;
+    }
 
     if (options.signals) {
       detail::SourceRequirements sreq;
@@ -1093,6 +1102,12 @@ ColumnarDataFeed::~ColumnarDataFeed() = default;
 const Schema& ColumnarDataFeed::schema() const { return impl_->schema; }
 const SymbolTable& ColumnarDataFeed::symbols() const { return impl_->symbols; }
 const ColumnarFeedOptions& ColumnarDataFeed::options() const { return impl_->options; }
+
+bool ColumnarDataFeed::naive_timestamps() const { return impl_->naive_times; }
+
+bool ColumnarDataFeed::integer_volume() const { return impl_->integer_volume; }
+
+bool ColumnarDataFeed::started() const { return impl_->started; }
 uint64_t ColumnarDataFeed::dropped_rows() const { return impl_->dropped; }
 uint64_t ColumnarDataFeed::rows_read() const { return impl_->rows_read; }
 bool ColumnarDataFeed::sorted_by_duckdb() const {

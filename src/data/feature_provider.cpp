@@ -34,14 +34,62 @@ detail::SourceRequirements feature_requirements() {
   return req;
 }
 
+// True when the Parquet statistics show no null in the asset column (no market rows).
+bool no_market_rows_by_statistics(duck::Connection& con, const detail::ResolvedSource& src) {
+  if (src.csv || src.files.empty()) return false;
+  std::string files;
+  for (const auto& f : src.files) files += (files.empty() ? "" : ", ") + duck::quote_literal(f);
+  auto result = con.query(fmt::format("SELECT count(*), count(stats_null_count), coalesce(sum(stats_null_count), 0) "
+                                      "FROM parquet_metadata([{}]) WHERE path_in_schema = {}",
+                                      files, duck::quote_literal(src.asset_column)),
+                          fmt::format("reading the statistics of features {}", src.description));
+  auto chunk = result.fetch();
+  if (!chunk || chunk.size() == 0) return false;
+  const int64_t groups = chunk.data<int64_t>(0)[0];
+  const int64_t with_stats = chunk.data<int64_t>(1)[0];
+  return groups > 0 && with_stats == groups && chunk.data<int64_t>(2)[0] == 0;
+}
+
+// The value columns that have values only on market-wide rows (null asset). One
+// aggregate scan; a column with values on both kinds of rows is ambiguous.
+std::vector<std::string> detect_market_columns(duck::Connection& con, const detail::ResolvedSource& src) {
+  if (src.asset_column.empty() || src.value_columns.empty() || no_market_rows_by_statistics(con, src)) return {};
+  const std::string asset = duck::quote_identifier(src.asset_column);
+  std::string cols = fmt::format("count(*) FILTER (WHERE {} IS NULL)", asset);
+  for (const auto& c : src.value_columns) {
+    const std::string q = duck::quote_identifier(c);
+    cols += fmt::format(", count({0}) FILTER (WHERE {1} IS NULL), count({0}) FILTER (WHERE {1} IS NOT NULL)", q, asset);
+  }
+  auto result = con.query(fmt::format("SELECT {} FROM {}", cols, src.reader),
+                          fmt::format("finding the market-wide columns of features {}", src.description));
+  auto chunk = result.fetch();
+  if (!chunk || chunk.size() == 0 || chunk.data<int64_t>(0)[0] == 0) return {};
+  std::vector<std::string> market;
+  for (size_t i = 0; i < src.value_columns.size(); ++i) {
+    const bool on_market_rows = chunk.data<int64_t>(1 + 2 * i)[0] > 0;
+    const bool on_asset_rows = chunk.data<int64_t>(2 + 2 * i)[0] > 0;
+    if (on_market_rows && on_asset_rows) {
+      throw DataError(fmt::format(
+          "features: column \"{}\" of {} has values on market-wide rows ({} is null) and on per-asset rows; pass "
+          "market_columns naming the market-wide columns (the other columns' market rows are then ignored), or "
+          "split the file",
+          src.value_columns[i], src.description, src.asset_column));
+    }
+    if (on_market_rows) market.push_back(src.field_names[i]);
+  }
+  return market;
+}
+
 }  // namespace
 
-PrecomputedFeatureProvider::PrecomputedFeatureProvider(DataSource source, std::vector<std::string> market_columns)
+PrecomputedFeatureProvider::PrecomputedFeatureProvider(DataSource source,
+                                                       std::optional<std::vector<std::string>> market_given)
     : source_(std::move(source)) {
   const auto db = detail::shared_database("", "", 0);
   duck::Connection con(*db);
   detail::prepare_connection(con);
   const auto src = detail::resolve_source(con, *source_, feature_requirements());
+  std::vector<std::string> market_columns = market_given ? std::move(*market_given) : detect_market_columns(con, src);
   for (const auto& name : market_columns) {
     if (std::find(src.field_names.begin(), src.field_names.end(), name) == src.field_names.end()) {
       throw DataError(fmt::format("features: market-wide column \"{}\" is not in {} (columns found: [{}])", name,

@@ -404,6 +404,7 @@ ResolvedSource resolve_source(duck::Connection& con, const DataSource& source, c
   auto take = [&](size_t c) {
     if (!is_value_type(types[c])) throw wrong_type(c, "a number");
     src.value_columns.push_back(src.all_columns[c]);
+    src.value_types.push_back(types[c]);
     src.field_names.push_back(field_of[c]);
   };
   auto is_key = [&](size_t c) {
@@ -522,14 +523,31 @@ std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, b
   return fmt::format("SELECT {} FROM {}{}", ts_select(src), src.reader, where_clause(src, filter, filter_assets));
 }
 
+namespace {
+
+// SQL: true when the text `t` ends in an explicit zone. The zone follows the time (after
+// a ':MM' group, so the '-02' of a bare date does not count as an offset).
+const std::string kZonedText =
+    R"(regexp_matches(t, ':\d{2}(\.\d+)?\s*([Zz]|UTC|GMT|[+-]\d{2}(:?\d{2})?|[A-Za-z_]+/[A-Za-z_/+-]+)$'))";
+
+}  // namespace
+
+bool timestamps_zoned(duck::Connection& con, const ResolvedSource& src) {
+  if (src.ts_type == duck::ColumnType::kTimestampTz) return true;
+  if (src.ts_type != duck::ColumnType::kVarchar) return false;
+  auto result = con.query(
+      fmt::format("SELECT {} FROM (SELECT trim(CAST({} AS VARCHAR)) AS t FROM {}) WHERE t IS NOT NULL LIMIT 1",
+                  kZonedText, duck::quote_identifier(src.ts_column), src.reader),
+      fmt::format("reading the time zone of {} {}", src.role, src.description));
+  auto chunk = result.fetch();
+  return chunk && chunk.size() > 0 && chunk.data<bool>(0)[0];
+}
+
 std::string mixed_time_zones(duck::Connection& con, const ResolvedSource& src) {
   // CSV is read as text here: DuckDB's sniffer may type a mixed column as TIMESTAMPTZ,
   // silently taking the naive rows as UTC.
   if (!src.csv && src.ts_type != duck::ColumnType::kVarchar) return "";
-  // An explicit zone follows the time (after a ':MM' group, so the '-02' of a bare date
-  // does not count as an offset).
-  const std::string zoned =
-      R"(regexp_matches(t, ':\d{2}(\.\d+)?\s*([Zz]|UTC|GMT|[+-]\d{2}(:?\d{2})?|[A-Za-z_]+/[A-Za-z_/+-]+)$'))";
+  const std::string& zoned = kZonedText;
   const std::string asset =
       src.asset_column.empty() ? "NULL::VARCHAR" : fmt::format("CAST({} AS VARCHAR)", duck::quote_identifier(src.asset_column));
   auto result = con.query(

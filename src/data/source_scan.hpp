@@ -48,6 +48,7 @@ struct ResolvedSource {
   duck::ColumnType ts_type = duck::ColumnType::kOther;
   std::string asset_column;                //!< empty when the source has none
   std::vector<std::string> value_columns;  //!< file names
+  std::vector<duck::ColumnType> value_types;  //!< per value column, the file's type
   std::vector<std::string> field_names;    //!< after rename
   std::vector<bool> present;               //!< per required+optional field (prices)
   std::vector<std::string> files;          //!< every file (globs and folders expanded, hive partitions pruned)
@@ -84,6 +85,12 @@ std::string timestamp_sql(const ResolvedSource& src, const ScanFilter& filter, b
 /// offset, Z, UTC/GMT or a zone name) or none has one; else a sentence naming the column,
 /// one row with and one without a zone (file, asset, text). Reads the timestamp column.
 std::string mixed_time_zones(duck::Connection& con, const ResolvedSource& src);
+
+/// True when the source's timestamps carry a time zone (TIMESTAMPTZ, or text with a UTC
+/// offset, `Z` or a zone name: the first non-null row decides, mixed text being an error
+/// or read as UTC by the mixed_time_zones rule); false for naive ones (TIMESTAMP*, DATE,
+/// text without a zone). The Python module hands naive times back naive.
+bool timestamps_zoned(duck::Connection& con, const ResolvedSource& src);
 
 /// The error for a stamp that nanoseconds cannot hold: `who` names the source ("prices",
 /// "inspect"), `column` and `where` the column and file(s).

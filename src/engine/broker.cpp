@@ -18,7 +18,9 @@ Broker::Broker(const BrokerParts& parts)
       journal_(parts.journal),
       recorder_(parts.recorder),
       strategy_(parts.strategy),
-      entry_limits_(parts.config.risk_rules, parts.schema) {
+      entry_limits_(parts.config.risk_rules, parts.schema),
+      checksubmit_(parts.config.execution.profile == ExecutionProfile::kBacktrader &&
+                   parts.config.execution.backtrader.checksubmit) {
   pending_.reserve(64);
 }
 
@@ -138,6 +140,10 @@ uint64_t Broker::submit(const OrderRequest& request) {
   o.trail = request.trail;
   o.extreme = ref;
   o.created_seq = market_.seq();
+  o.created_price = type == OrderType::kLimit || type == OrderType::kStopLimit ? request.limit
+                    : type == OrderType::kStop                                   ? request.stop
+                                                                                 : ref;
+  o.submit_checked = !checksubmit_;
   if (request.tif == TimeInForce::kDay && execution_.fill_timing == FillTiming::kSameBarClose && market_.seq() > 0) {
     o.expiry_day = utc_day(market_.now());
   }
@@ -150,8 +156,12 @@ uint64_t Broker::submit(const OrderRequest& request) {
 uint64_t Broker::order_target_quantity(AssetId asset, double target) {
   ensure_assets();
   if (asset >= book_.size()) return submit(market_order(asset, target));
-  const double delta =
-      round_quantity(round_quantity(target) - (portfolio_.position(asset).qty + book_[asset].pending_qty));
+  const ExecutionRules& rules = execution_.rules;
+  const double base = portfolio_.position(asset).qty + (rules.target_nets_open_orders ? book_[asset].pending_qty : 0.0);
+  // Rounding the target never trades past it; rounding the difference (backtrader's
+  // int(diff // price), zipline's round_order(diff)) can stop one share short of it.
+  const double delta = rules.target_rounding == TargetRounding::kTarget ? round_quantity(round_quantity(target) - base)
+                                                                         : round_quantity(target - base);
   if (delta == 0) return 0;
   return submit(market_order(asset, delta));
 }
@@ -197,19 +207,22 @@ void Broker::cancel_orders(AssetId asset, double side, const std::string& reason
 // Matching
 
 void Broker::process_pending(bool at_close) {
+  if (checksubmit_ && !at_close) check_submitted_like_backtrader();
   const uint64_t seq = market_.seq();
   const int64_t today = utc_day(market_.now());
   // Exits before entries, each in placement order; decided once per pass so an order
   // cannot move between the two queues while the pass runs.
+  const bool submission_order = execution_.rules.order_sequence == OrderSequence::kSubmission;
   for (Order& o : pending_) {
     const double pos = portfolio_.position(o.asset).qty;
-    o.exit_first = pos != 0 && sign_of(o.remaining) == -sign_of(pos);
+    // In submission order every order goes in the first pass, in placement order.
+    o.exit_first = submission_order || (pos != 0 && sign_of(o.remaining) == -sign_of(pos));
   }
   const size_t count = pending_.size();  // orders placed by on_fill during the pass wait
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < count; ++i) {
       // on_fill may place orders (growing pending_), so index instead of iterating.
-      if (!pending_[i].open || pending_[i].exit_first != (pass == 0)) continue;
+      if (!pending_[i].open || pending_[i].exit_first != (pass == 0) || !pending_[i].submit_checked) continue;
       if (at_close && pending_[i].created_seq != seq) continue;
       if (!at_close && pending_[i].created_seq >= seq) continue;
       if (pending_[i].tif == TimeInForce::kDay) {
@@ -225,12 +238,16 @@ void Broker::process_pending(bool at_close) {
   std::erase_if(pending_, [](const Order& o) { return !o.open; });
 }
 
-double Broker::base_price(Order& o, const BarPrices& bar, bool at_close) {
+double Broker::base_price(Order& o, const BarPrices& bar, bool at_close) const {
   const bool buy = o.remaining > 0;
+  const ExecutionRules& rules = execution_.rules;
   if (at_close) return close_fill_price(o.type, buy, o.limit, o.stop, bar.close);
+  if (rules.trigger_price == TriggerPrice::kClose && o.type != OrderType::kMarket) {
+    return close_trigger_fill(o, bar, rules.trail_reference);
+  }
   switch (o.type) {
     case OrderType::kMarket:
-      return bar.open;
+      return rules.market_fill_price == MarketFillPrice::kOpen ? bar.open : bar.close;
     case OrderType::kLimit:
       return limit_fill_price(buy, o.limit, bar);
     case OrderType::kStop:
@@ -243,11 +260,20 @@ double Broker::base_price(Order& o, const BarPrices& bar, bool at_close) {
     case OrderType::kTrailingStop: {
       // The stop trails the best price of the bars before this one.
       const double price = stop_fill_price(buy, trailing_stop_level(buy, o.extreme, o.trail), bar);
-      o.extreme = trailing_extreme_after(buy, o.extreme, bar);
+      o.extreme = trailing_extreme_after(buy, o.extreme, bar, rules.trail_reference);
       return price;
     }
   }
   return kMissing;
+}
+
+double Broker::close_trigger_fill(Order& o, const BarPrices& bar, TrailReference reference) {
+  const bool buy = o.remaining > 0;
+  if (o.type != OrderType::kTrailingStop) return close_trigger_price(o.type, buy, o.limit, o.stop, o.triggered, bar.close);
+  const double level = trailing_stop_level(buy, o.extreme, o.trail);
+  const double price = stop_reached(buy, level, bar.close) ? bar.close : kMissing;
+  o.extreme = trailing_extreme_after(buy, o.extreme, bar, reference);
+  return price;
 }
 
 void Broker::try_fill(Order& o, bool at_close) {
@@ -272,13 +298,21 @@ void Broker::try_fill(Order& o, bool at_close) {
   }
 
   const double sign = buy ? 1.0 : -1.0;
+  const ExecutionRules& rules = execution_.rules;
   // A limit is a promise about the price: slippage never pushes a fill past it.
-  const double price =
-      clamp_to_limit(o.type, buy, o.limit, slipped_price(execution_.slippage, base, sign, qty_abs, volume));
-  const double commission = commission_for(execution_.commission, o.so_far, qty_abs, price);
-  const double signed_qty = sign * qty_abs;
+  auto price_for = [&](double q) {
+    return clamp_to_limit(o.type, buy, o.limit, slipped_price(execution_.slippage, base, sign, q, volume));
+  };
+  // Per fill (backtrader): each fill is costed as if it were the order's first.
+  auto commission_of = [&](double q, double p) {
+    return commission_for(execution_.commission,
+                          rules.commission_minimum == CommissionMinimum::kPerFill ? OrderFillsSoFar{} : o.so_far, q, p);
+  };
+  double price = price_for(qty_abs);
+  double commission = commission_of(qty_abs, price);
+  double signed_qty = sign * qty_abs;
 
-  const double new_qty = portfolio_.position(o.asset).qty + signed_qty;
+  double new_qty = portfolio_.position(o.asset).qty + signed_qty;
   if (!execution_.allow_short && new_qty < 0) {
     close_order(o, OrderStatus::kRejected,
                 fmt::format("short selling is disabled (execution.allow_short: false): selling {} would leave {} of {}",
@@ -286,7 +320,25 @@ void Broker::try_fill(Order& o, bool at_close) {
     return;
   }
   double need = 0, available = 0;
-  if (!portfolio_.has_buying_power(o.asset, signed_qty, price, commission, &need, &available)) {
+  bool short_of_cash = rules.cash_check != CashCheck::kNone &&
+                       !portfolio_.has_buying_power(o.asset, signed_qty, price, commission, &need, &available);
+  if (short_of_cash) {
+    const double fit = rules.cash_check == CashCheck::kResize ? affordable_quantity(o, qty_abs, base, volume) : 0.0;
+    if (fit > 0) {
+      // vectorbt's buy_nb: the fill shrinks to what the cash pays for; the rest is dropped.
+      short_of_cash = false;
+      qty_abs = fit;
+      price = price_for(qty_abs);
+      commission = commission_of(qty_abs, price);
+      signed_qty = sign * qty_abs;
+      b.pending_qty -= o.remaining - signed_qty;
+      recorder_.order(o.id).reason = fmt::format(
+          "resized from {} to {} to fit the buying power (execution.rules.cash_check: resize)",
+          std::abs(o.remaining), qty_abs);
+      o.remaining = signed_qty;
+    }
+  }
+  if (short_of_cash) {
     close_order(o, OrderStatus::kRejected,
                 fmt::format("insufficient buying power at {}: {} {} {} at {:.4f} needs {:.2f} but {:.2f} is "
                             "available; size orders below the free equity (equity minus gross exposure)",
@@ -309,6 +361,27 @@ void Broker::try_fill(Order& o, bool at_close) {
   }
   // `o` lives in pending_, which on_fill may grow: execute reads it before calling on_fill.
   execute(&o, o.id, o.asset, signed_qty, base, price, commission, ExitReason::kSignal);
+}
+
+double Broker::affordable_quantity(const Order& o, double qty_abs, double base, double volume) const {
+  const double sign = o.remaining > 0 ? 1.0 : -1.0;
+  auto fits = [&](double q) {
+    const double price =
+        clamp_to_limit(o.type, sign > 0, o.limit, slipped_price(execution_.slippage, base, sign, q, volume));
+    const OrderFillsSoFar so_far =
+        execution_.rules.commission_minimum == CommissionMinimum::kPerFill ? OrderFillsSoFar{} : o.so_far;
+    double need = 0, available = 0;
+    return portfolio_.has_buying_power(o.asset, sign * q, price, commission_for(execution_.commission, so_far, q, price),
+                                       &need, &available);
+  };
+  // The cost grows with the quantity: bisect for the largest that fits (rare path).
+  double lo = 0, hi = qty_abs;
+  for (int i = 0; i < 200 && hi - lo > (execution_.fractional_shares ? 1e-9 * hi : 0.5); ++i) {
+    const double mid = execution_.fractional_shares ? 0.5 * (lo + hi) : std::floor(0.5 * (lo + hi));
+    if (mid <= lo) break;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return round_quantity(lo);
 }
 
 // ---------------------------------------------------------------------------

@@ -68,9 +68,18 @@ class Broker {
 
  private:
   void try_fill(Order& order, bool at_close);
+  /// backtrader's BackBroker.check_submitted (checksubmit=True): the orders placed since
+  /// the last bar are pseudo-executed in placement order at their creation price against
+  /// a running cash (src/engine/backtrader_submit_check.cpp).
+  void check_submitted_like_backtrader();
   /// The order's fill price on its bar before slippage, or NaN (updates stop-limit and
   /// trailing-stop state).
-  static double base_price(Order& order, const BarPrices& bar, bool at_close);
+  double base_price(Order& order, const BarPrices& bar, bool at_close) const;
+  /// `trigger_price: close`: limit/stop/stop-limit/trailing orders against the close only.
+  static double close_trigger_fill(Order& order, const BarPrices& bar, TrailReference reference);
+  /// `cash_check: resize`: the largest whole (or fractional) quantity up to `qty_abs`
+  /// whose fill the buying power pays for, or 0.
+  double affordable_quantity(const Order& order, double qty_abs, double price, double volume) const;
   /// Settle a fill: portfolio, trade journal, the order's record, the fill record, on_fill.
   void execute(const Order* order, uint64_t order_id, AssetId asset, double signed_qty, double base_price, double price,
                double commission, ExitReason reason);
@@ -89,6 +98,9 @@ class Broker {
   EntryLimits entry_limits_;
   std::vector<AssetOrders> book_;
   std::vector<Order> pending_;
+  bool checksubmit_ = false;              //!< backtrader profile with checksubmit: true
+  std::vector<double> pseudo_positions_;  //!< check_submitted's cloned positions (reused)
+  std::vector<AssetId> pseudo_touched_;   //!< assets whose clone to reset after the check
   std::string unknown_symbol_;  //!< last unknown symbol asked for (error path only)
 };
 

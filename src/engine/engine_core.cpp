@@ -41,45 +41,51 @@ void EngineCore::set_progress_callback(BacktestEngine::ProgressCallback callback
 }
 
 Results EngineCore::run() {
+  begin();
+  // Callbacks run with the engine as their context; the guard detaches it however run ends.
+  struct Detach {
+    EngineCore& core;
+    ~Detach() { core.detach(); }
+  } detach{*this};
+  for (TimestampGroup group = feed_.next_group(); group.valid(); group = feed_.next_group()) step(group);
+  return end();
+}
+
+void EngineCore::begin() {
   if (ran_) throw ConfigError("BacktestEngine::run() was called twice; create a new engine (and feed) per run");
   feed_.expect_events_left();  // a feed read to its end by an earlier run would give a silent empty run
   ran_ = true;
-  Results& results = recorder_.results();
+  recorder_.results().initial_capital = config_.execution.initial_capital;
   portfolio_.start(config_.execution.initial_capital);
-  results.initial_capital = config_.execution.initial_capital;
-
   strategy_.core_ = this;
-  // Callbacks run with the engine as their context; the guard detaches it however run ends.
-  struct Detach {
-    Strategy& s;
-    ~Detach() { s.core_ = nullptr; }
-  } detach{strategy_};
-
+  next_progress_ = progress_every_;
   strategy_.on_start();
+}
 
-  uint64_t next_progress = progress_every_;
-  Timestamp last_ts = Timestamp::min();
-  for (TimestampGroup group = feed_.next_group(); group.valid(); group = feed_.next_group()) {
-    if (cancel_flag_ != nullptr && cancel_flag_->load(std::memory_order_relaxed)) {
-      throw Interrupted(fmt::format("backtest interrupted at {} after {} events; no results were produced",
-                                    group.timestamp().to_string(), results.events));
-    }
-    if (market_.seq() > 0 && group.timestamp() <= last_ts) {
-      throw DataError(
-          fmt::format("timestamps go backwards or repeat: group at {} follows {}; sort the data by "
-                      "timestamp and keep one group per timestamp",
-                      group.timestamp().to_string(), last_ts.to_string()));
-    }
-    last_ts = group.timestamp();
-    process_group(group);
-    if (recorder_.streaming()) recorder_.flush_orders(false);
-    results.events += group.size();
-    if (progress_ && results.events >= next_progress) {
-      progress_(results.events, market_.now());
-      next_progress = results.events + progress_every_;
-    }
+void EngineCore::step(const TimestampGroup& group) {
+  Results& results = recorder_.results();
+  if (cancel_flag_ != nullptr && cancel_flag_->load(std::memory_order_relaxed)) {
+    throw Interrupted(fmt::format("backtest interrupted at {} after {} events; no results were produced",
+                                  group.timestamp().to_string(), results.events));
   }
+  if (market_.seq() > 0 && group.timestamp() <= last_ts_) {
+    throw DataError(
+        fmt::format("timestamps go backwards or repeat: group at {} follows {}; sort the data by "
+                    "timestamp and keep one group per timestamp",
+                    group.timestamp().to_string(), last_ts_.to_string()));
+  }
+  last_ts_ = group.timestamp();
+  process_group(group);
+  if (recorder_.streaming()) recorder_.flush_orders(false);
+  results.events += group.size();
+  if (progress_ && results.events >= next_progress_) {
+    progress_(results.events, market_.now());
+    next_progress_ = results.events + progress_every_;
+  }
+}
 
+Results EngineCore::end() {
+  Results& results = recorder_.results();
   market_.end();
   if (market_.seq() > 0 && config_.execution.close_positions_at_end) close_all_at_end();
   strategy_.on_end();
@@ -98,6 +104,7 @@ Results EngineCore::run() {
                                       config_.execution.periods_per_year, config_.execution.initial_capital);
   }
   if (progress_) progress_(results.events, market_.now());
+  detach();
   return std::move(results);
 }
 
@@ -164,8 +171,11 @@ void EngineCore::apply_position_rules() {
                             fmt::format("cancelled: position closed by {}", to_string(exit.reason)));
       broker_.close_out(a, OrderType::kStop, exit.level, exit.reason, exit.price, market_.volume(a));
     } else {
-      trip.high_water = std::max(trip.high_water, bar.high);
-      trip.low_water = std::min(trip.low_water, bar.low);
+      // The marks the trailing stop follows: the bar's high/low, or its close
+      // (execution.rules.trail_reference).
+      const bool by_close = config_.execution.rules.trail_reference == TrailReference::kClose;
+      trip.high_water = std::max(trip.high_water, by_close ? bar.close : bar.high);
+      trip.low_water = std::min(trip.low_water, by_close ? bar.close : bar.low);
       ++i;
     }
   }

@@ -41,6 +41,15 @@ class EngineCore {
   void set_result_sink(ResultSink* sink) { recorder_.set_sink(sink); }
   Results run();
 
+  // run() in three steps, for several engines sharing one read of a feed
+  // (run_in_one_pass): begin() once, step() per timestamp group of the feed, end() once.
+  // detach() unhooks the strategy from the engine (end() does it; call it on failure).
+  void begin();
+  void step(const TimestampGroup& group);
+  Results end();
+  void detach() noexcept { strategy_.core_ = nullptr; }
+  DataFeed& feed() const { return feed_; }
+
   // --- Strategy-facing API (see strategy.hpp for the semantics) ---
   uint64_t submit(const OrderRequest& request) { return broker_.submit(request); }
   uint64_t order_target_quantity(AssetId asset, double target) { return broker_.order_target_quantity(asset, target); }
@@ -75,6 +84,8 @@ class EngineCore {
   uint64_t progress_every_ = 100'000;
   const std::atomic<bool>* cancel_flag_ = nullptr;
   bool ran_ = false;
+  uint64_t next_progress_ = 0;              // events at which progress_ is called next
+  Timestamp last_ts_ = Timestamp::min();    // the previous group's timestamp
 
   // The parts, in construction order (the broker refers to the others).
   Market market_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "ml4t/backtest/core/batch.hpp"
+#include "ml4t/backtest/engine/engine_config.hpp"
 #include "ml4t/backtest/engine/orders.hpp"
 
 namespace ml4t::backtest::detail {
@@ -60,9 +61,32 @@ inline double trailing_stop_level(bool buy, double extreme, double trail) {
 }
 
 /// The best price after a bar was checked: a sell's peak takes the high, a buy's trough
-/// the low (a bar's own high never tightens the stop it is tested against).
-inline double trailing_extreme_after(bool buy, double extreme, const BarPrices& bar) {
+/// the low (a bar's own high never tightens the stop it is tested against); with
+/// `TrailReference::kClose` both take the close (backtrader's trailadjust(pclose)).
+inline double trailing_extreme_after(bool buy, double extreme, const BarPrices& bar,
+                                     TrailReference reference = TrailReference::kHighLow) {
+  if (reference == TrailReference::kClose) return buy ? std::min(extreme, bar.close) : std::max(extreme, bar.close);
   return buy ? std::min(extreme, bar.low) : std::max(extreme, bar.high);
+}
+
+/// `execution.rules.trigger_price: close` (zipline's Order.check_triggers(close)): limit,
+/// stop and stop-limit orders see only the bar's close and fill there. A stop-limit whose
+/// stop the close reached becomes a limit order (`triggered`) for this and later bars.
+inline double close_trigger_price(OrderType type, bool buy, double limit, double stop, bool& triggered,
+                                  double close) {
+  switch (type) {
+    case OrderType::kLimit:
+      return limit_satisfied(buy, limit, close) ? close : kMissing;
+    case OrderType::kStop:
+      return stop_reached(buy, stop, close) ? close : kMissing;
+    case OrderType::kStopLimit:
+      if (!triggered && stop_reached(buy, stop, close)) triggered = true;
+      return triggered && limit_satisfied(buy, limit, close) ? close : kMissing;
+    case OrderType::kMarket:
+    case OrderType::kTrailingStop:
+      return kMissing;  // not routed here (market: open or close; trailing: by the broker)
+  }
+  return kMissing;
 }
 
 /// `fill_timing: same_bar_close`: the only price known when the strategy decided is the

@@ -43,6 +43,9 @@ struct Order {
   uint64_t created_seq = 0;   //!< group sequence (1-based) it was placed in; 0 = on_start
   int64_t expiry_day = -1;    //!< DAY orders: last UTC day (days since epoch) it may fill
   bool triggered = false;     //!< stop-limit: stop reached, now a limit order
+  /// backtrader's order.created.price: the limit/stop price, else the last close at placement.
+  double created_price = kMissing;
+  bool submit_checked = true;  //!< backtrader checksubmit: false until the check accepted it
   bool open = true;
   bool exit_first = false;  //!< reduces the position: processed before entries
 };

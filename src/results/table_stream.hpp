@@ -206,7 +206,7 @@ class TableStream {
     queues_.resize(files.size());
     for (auto& q : queues_) q = std::make_unique<BatchQueue<Row>>();
     current_ = std::make_shared<Batch<Row>>();
-    current_->rows.reserve(batch_rows_);
+    if (!queues_.empty()) current_->rows.reserve(batch_rows_);
     for (size_t i = 0; i < files.size(); ++i) {
       threads_.emplace_back([this, &db, file = files[i], i] { write(db, file, i); });
     }
@@ -216,6 +216,7 @@ class TableStream {
   TableStream& operator=(const TableStream&) = delete;
 
   void push(const Row& row) {
+    if (queues_.empty()) return;  // no file of this table is written (a sweep task's summary only)
     current_->rows.push_back(row);
     if (current_->rows.size() == batch_rows_) hand_over();
   }

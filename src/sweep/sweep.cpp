@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,9 +18,9 @@
 #include "ml4t/backtest/data/columnar_data_feed.hpp"
 #include "ml4t/backtest/engine/backtest_engine.hpp"
 #include "ml4t/backtest/engine/builtin_strategies.hpp"
+#include "ml4t/backtest/results/stream_writer.hpp"
 #include "ml4t/backtest/results/writer.hpp"
 #include "sweep/ledger.hpp"
-#include "sweep/shared_pass.hpp"
 
 namespace ml4t::backtest {
 
@@ -172,11 +171,11 @@ void check_sweep_output(const SweepOptions& options) {
   }
 }
 
-namespace detail {
+namespace {
 
-// A finished run's summary (and result files) into tasks/<id>/, staged and renamed there.
-void write_task_results(const SweepTask& task, const SweepOptions& options, const Results& results,
-                        const RunInfo& info) {
+// What a task writes into tasks/<id>/: summary.json, and with keep_results the result
+// files its config asks for.
+WriteOptions task_write_options(const SweepTask& task, const SweepOptions& options) {
   WriteOptions write;
   write.overwrite = true;  // a folder left by an interrupted task is replaced
   const auto& formats = task.config.output.formats;
@@ -184,12 +183,30 @@ void write_task_results(const SweepTask& task, const SweepOptions& options, cons
   write.parquet = keep && std::find(formats.begin(), formats.end(), "parquet") != formats.end();
   write.csv = keep && std::find(formats.begin(), formats.end(), "csv") != formats.end();
   write.report = keep && task.config.output.report;
-  write_results(results, task_dir(options.out, task.id), write, info);
+  return write;
 }
 
-}  // namespace detail
+// The outcome of a task that threw `error`.
+void record_error(TaskOutcome& outcome, const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Interrupted& e) {
+    outcome.status = "interrupted";
+    outcome.error = e.what();
+  } catch (const std::exception& e) {
+    outcome.status = "failed";
+    outcome.error = e.what();
+  }
+}
 
-// One task on the calling thread: the run, then its summary (and result files).
+double seconds_since(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+}  // namespace
+
+// One task on the calling thread: the run, then its summary (and result files) written
+// to tasks/<id>/ through the results writer, staged and renamed there.
 TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options) {
   TaskOutcome outcome;
   outcome.id = task.id;
@@ -200,21 +217,102 @@ TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options) {
     hooks.cancel = options.cancel;
     BacktestRun run = run_backtest(task.config, hooks);
     run.info.version = options.version;
-    run.info.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    detail::write_task_results(task, options, run.results, run.info);
+    run.info.elapsed_seconds = seconds_since(started);
+    write_results(run.results, task_dir(options.out, task.id), task_write_options(task, options), run.info);
     outcome.status = "done";
     outcome.seconds = run.info.elapsed_seconds;
-  } catch (const Interrupted& e) {
-    outcome.status = "interrupted";
-    outcome.error = e.what();
-  } catch (const std::exception& e) {
-    outcome.status = "failed";
-    outcome.error = e.what();
+  } catch (...) {
+    record_error(outcome, std::current_exception());
   }
-  if (outcome.status != "done") {
-    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  }
+  if (outcome.status != "done") outcome.seconds = seconds_since(started);
   return outcome;
+}
+
+// The tasks of a pass stream their rows into their own writers (only the metrics when
+// no file is kept), so a pass of K engines holds K portfolios, not K sets of rows.
+std::vector<TaskOutcome> run_sweep_pass(const std::vector<const SweepTask*>& tasks, const SweepOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<TaskOutcome> outcomes(tasks.size());
+  std::vector<std::unique_ptr<ResultStreamWriter>> writers(tasks.size());
+  std::vector<const BacktestConfig*> configs;
+  std::vector<RunHooks> hooks;
+  std::vector<size_t> in_pass;  // positions in `tasks` of the configs handed to the pass
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    outcomes[i].id = tasks[i]->id;
+    outcomes[i].index = tasks[i]->index;
+    try {
+      writers[i] = std::make_unique<ResultStreamWriter>(task_dir(options.out, tasks[i]->id),
+                                                        task_write_options(*tasks[i], options),
+                                                        to_stream_options(tasks[i]->config));
+      RunHooks h;
+      h.cancel = options.cancel;
+      h.stream = writers[i].get();
+      hooks.push_back(std::move(h));
+      configs.push_back(&tasks[i]->config);
+      in_pass.push_back(i);
+    } catch (...) {
+      record_error(outcomes[i], std::current_exception());
+    }
+  }
+  std::vector<SharedPassRun> runs;
+  try {
+    runs = run_backtests_in_one_pass(configs, hooks);
+  } catch (...) {  // the pass could not start (its data cannot be opened): every task failed
+    for (const size_t i : in_pass) record_error(outcomes[i], std::current_exception());
+    runs.clear();
+  }
+  const double seconds = seconds_since(started);
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const size_t i = in_pass[k];
+    try {
+      if (runs[k].error) std::rethrow_exception(runs[k].error);
+      BacktestRun& run = *runs[k].run;
+      run.info.version = options.version;
+      run.info.elapsed_seconds = seconds;
+      writers[i]->finish(run.results, run.info);
+      outcomes[i].status = "done";
+    } catch (...) {
+      record_error(outcomes[i], std::current_exception());
+    }
+    writers[i].reset();  // without finish(): removes what it staged
+  }
+  for (auto& o : outcomes) o.seconds = seconds;
+  return outcomes;
+}
+
+std::vector<std::vector<size_t>> plan_passes(const std::vector<const SweepTask*>& tasks, size_t workers,
+                                             int engines_per_pass) {
+  constexpr size_t kMostEnginesPerPass = 32;  // auto: bounds the pass's memory and keeps progress visible
+  // Tasks reading the same data, in plan order (reads_same_data is an equivalence).
+  std::vector<std::vector<size_t>> groups;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    auto same = std::find_if(groups.begin(), groups.end(), [&](const std::vector<size_t>& g) {
+      return reads_same_data(tasks[g.front()]->config, tasks[i]->config);
+    });
+    if (same == groups.end()) {
+      groups.push_back({i});
+    } else {
+      same->push_back(i);
+    }
+  }
+  workers = std::max<size_t>(workers, 1);
+  std::vector<std::vector<size_t>> passes;
+  for (const auto& group : groups) {
+    const size_t n = group.size();
+    size_t count = 0;  // passes for this group
+    if (engines_per_pass > 0) {
+      count = (n + engines_per_pass - 1) / engines_per_pass;
+    } else {
+      count = (n + kMostEnginesPerPass - 1) / kMostEnginesPerPass;
+      count = std::min(n, (count + workers - 1) / workers * workers);  // a multiple of the workers when it can be
+    }
+    const size_t size = (n + count - 1) / count;
+    for (size_t at = 0; at < n; at += size) {
+      passes.emplace_back(group.begin() + static_cast<std::ptrdiff_t>(at),
+                          group.begin() + static_cast<std::ptrdiff_t>(std::min(n, at + size)));
+    }
+  }
+  return passes;
 }
 
 namespace {
@@ -268,46 +366,51 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
   }
   write_manifest(plan, summary.outcomes, options, manifest);
 
-  // Tasks reading the same data share one pass over it (shared_pass.hpp), in passes of
-  // at most engines_per_pass tasks, one pass after another in plan order.
-  std::map<std::string, std::vector<size_t>> by_data;
-  std::vector<std::string> data_order;
-  for (size_t i : todo) {
-    const std::string key = detail::feed_key(plan.tasks[i].config);
-    if (!by_data.count(key)) data_order.push_back(key);
-    by_data[key].push_back(i);
-  }
-  const size_t per_pass = options.engines_per_pass > 0 ? static_cast<size_t>(options.engines_per_pass)
-                                                       : std::numeric_limits<size_t>::max();
+  // Tasks reading the same data share a pass (one read, several engines); workers take
+  // the next pass from a shared counter. Each task writes only its own folder, so the
+  // threads share nothing but the counter and the outcome slots.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t wanted = options.workers > 0 ? static_cast<size_t>(options.workers) : cores;
+  std::vector<const SweepTask*> todo_tasks;
+  for (const size_t i : todo) todo_tasks.push_back(&plan.tasks[i]);
+  const std::vector<std::vector<size_t>> passes = plan_passes(todo_tasks, wanted, options.engines_per_pass);
+  const size_t workers = std::max<size_t>(1, std::min(passes.size(), wanted));
+  summary.data_passes = passes.size();
+  std::atomic<size_t> next{0};
   std::mutex lock;
   size_t ended = summary.resumed;
-  for (const auto& key : data_order) {
-    const auto& group = by_data[key];
-    for (size_t begin = 0; begin < group.size(); begin += per_pass) {
-      const size_t end = std::min(group.size(), begin + std::min(per_pass, group.size() - begin));
-      std::vector<const SweepTask*> pass;
-      std::vector<size_t> slots;
-      for (size_t k = begin; k < end; ++k) {
-        slots.push_back(group[k]);
-        pass.push_back(&plan.tasks[group[k]]);
-      }
+  auto work = [&] {
+    for (size_t p = next++; p < passes.size(); p = next++) {
+      std::vector<const SweepTask*> tasks;
+      for (const size_t k : passes[p]) tasks.push_back(todo_tasks[k]);
+      std::vector<TaskOutcome> outcomes;
       if (options.cancel != nullptr && options.cancel->load()) {
-        for (size_t slot : slots) {
-          auto& o = summary.outcomes[slot];
+        for (const SweepTask* task : tasks) {
+          TaskOutcome o;
+          o.id = task->id;
+          o.index = task->index;
           o.status = "interrupted";
-          ++ended;
+          outcomes.push_back(std::move(o));
         }
-        continue;
+      } else {
+        if (options.on_pass) {
+          const std::lock_guard guard(lock);
+          options.on_pass(p, passes.size(), tasks.size());
+        }
+        outcomes = run_sweep_pass(tasks, options);
       }
-      ++summary.data_passes;
-      detail::run_shared_pass(pass, options, [&](size_t k, const TaskOutcome& outcome) {
-        const std::lock_guard guard(lock);
-        summary.outcomes[slots[k]] = outcome;
+      const std::lock_guard guard(lock);
+      for (size_t j = 0; j < tasks.size(); ++j) {
+        summary.outcomes[todo[passes[p][j]]] = outcomes[j];
         ++ended;
-        if (options.on_task) options.on_task(*pass[k], outcome, ended, plan.tasks.size());
-      });
+        if (options.on_task) options.on_task(*tasks[j], outcomes[j], ended, plan.tasks.size());
+      }
     }
-  }
+  };
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
 
   for (const auto& o : summary.outcomes) {
     if (o.status == "done") ++summary.ran;

@@ -94,6 +94,31 @@ TEST(BenchCli, SmallDatasetReportsEveryFigure) {
   EXPECT_NE(r.out.find("the whole `ml4t-backtest run` process with default settings"), std::string::npos) << r.out;
 }
 
+TEST(BenchCli, SweepStepRuns100ConfigsAndComparesWithOneRun) {
+  const fs::path dir = testing::scratch_dir();
+  const fs::path json = dir / "bench.json";
+  const auto r = testing::run_captured(
+      dir, fmt::format("{} bench --datasets small --steps run,sweep --runs 1 --cache-dir {} --json {}", ML4T_CLI,
+                       (dir / "cache").string(), json.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const YAML::Node results = YAML::LoadFile(json.string())["results"];
+  ASSERT_EQ(results.size(), 2u);
+  const YAML::Node sweep = results[1];
+  EXPECT_EQ(sweep["step"].as<std::string>(), "sweep");
+  EXPECT_EQ(sweep["tasks"].as<double>(), 100);
+  EXPECT_EQ(sweep["events"].as<double>(), 100 * 39000.0);  // every task saw every bar
+  EXPECT_GT(sweep["peak_rss_mb"].as<double>(), 1);
+  EXPECT_NE(r.out.find("100 configs of the run workload"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("x the time of one `run` process"), std::string::npos) << r.out;
+  const std::string grid = testing::read_file(dir / "cache" / "small" / "bench-sweep-grid.yaml");
+  EXPECT_NE(grid.find("strategy.entry: [0.875, 0.885, 0.895, 0.905, 0.915, 0.925, 0.935, 0.945, 0.955, 0.965]"),
+            std::string::npos)
+      << grid;
+  EXPECT_NE(grid.find("risk_rules.stop_loss: [0.010, 0.015, 0.020, 0.025, 0.030, 0.035, 0.040, 0.045, 0.050, 0.055]"),
+            std::string::npos)
+      << grid;
+}
+
 TEST(BenchCli, StepNeedsToKnowItsDataset) {
   // bench-step picks the backtest's thresholds from the dataset: a folder not named after
   // one needs --dataset.

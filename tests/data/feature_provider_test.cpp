@@ -65,7 +65,7 @@ TEST_F(ProviderTest, PrecomputedFileIsStreamedWithMarketRowsAsContext) {
 }
 
 TEST_F(ProviderTest, PrecomputedDirectLookupsAreAsOf) {
-  PrecomputedFeatureProvider provider(DataSource((dir / "f.parquet").string()), {"vix"});
+  PrecomputedFeatureProvider provider(DataSource((dir / "f.parquet").string()), std::vector<std::string>{"vix"});
   EXPECT_EQ(provider.feature_names(), std::vector<std::string>{"rsi"});
   EXPECT_TRUE(std::isnan(provider.get_features("A", at("09:59:59"))[0]));
   EXPECT_EQ(provider.get_features("A", at("10:00:30"))[0], 50.0);
@@ -126,10 +126,51 @@ TEST_F(ProviderTest, CallableProviderIsCalledPerEventWithOptionalCache) {
 
 TEST_F(ProviderTest, MarketColumnMissingFromTheFile) {
   try {
-    PrecomputedFeatureProvider provider(DataSource((dir / "f.parquet").string()), {"spy"});
+    PrecomputedFeatureProvider provider(DataSource((dir / "f.parquet").string()), std::vector<std::string>{"spy"});
     FAIL();
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("market-wide column \"spy\" is not in"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ProviderTest, MarketColumnsOfAFileAreFoundFromItsNullAssetRows) {
+  // f.parquet: rsi only on asset rows, vix only on market rows (asset NULL).
+  PrecomputedFeatureProvider provider(DataSource((dir / "f.parquet").string()));
+  EXPECT_EQ(provider.feature_names(), std::vector<std::string>{"rsi"});
+  EXPECT_EQ(provider.market_feature_names(), std::vector<std::string>{"vix"});
+  EXPECT_EQ(provider.get_market_features(at("10:05:00"))[0], 21.0);
+  // The same as naming vix by hand: streamed as context.
+  const auto strict = run(std::make_shared<PrecomputedFeatureProvider>(DataSource((dir / "f.parquet").string())),
+                          SignalTimingMode::kStrict);
+  ASSERT_EQ(strict.size(), 3u);
+  EXPECT_EQ(strict[1].context[0], 21.0);
+  EXPECT_EQ(strict[1].signals[0], 55.0);
+
+  // An empty list says "no market columns": vix is per-asset (its market rows unused).
+  PrecomputedFeatureProvider none(DataSource((dir / "f.parquet").string()), std::vector<std::string>{});
+  EXPECT_EQ(none.feature_names(), (std::vector<std::string>{"rsi", "vix"}));
+
+  // No null asset at all (Parquet statistics say so): every column per-asset.
+  copy_to(dir / "g.parquet", "SELECT TIMESTAMP '2024-01-02 10:00:00' AS timestamp, 'A' AS asset_id, 1.0 AS x");
+  PrecomputedFeatureProvider plain(DataSource((dir / "g.parquet").string()));
+  EXPECT_EQ(plain.feature_names(), std::vector<std::string>{"x"});
+  EXPECT_TRUE(plain.market_feature_names().empty());
+}
+
+TEST_F(ProviderTest, AColumnWithValuesOnBothKindsOfRowsNeedsMarketColumns) {
+  copy_to(dir / "both.csv",
+          "SELECT * FROM (VALUES (TIMESTAMP '2024-01-02 10:00:00', 'A', 1.0), (TIMESTAMP '2024-01-02 10:00:00', NULL, "
+          "2.0)) x(timestamp, asset_id, vix)",
+          "FORMAT csv, HEADER");
+  try {
+    PrecomputedFeatureProvider provider(DataSource((dir / "both.csv").string()));
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "features: column \"vix\" of " + (dir / "both.csv").string() +
+                  " has values on market-wide rows (asset_id is null) and on per-asset rows; pass market_columns "
+                  "naming the market-wide columns (the other columns' market rows are then ignored), or split the "
+                  "file");
   }
 }
 

@@ -181,6 +181,21 @@ TEST_F(SweepCli, TheTableDoesNotDependOnTheNumberOfWorkers) {
   EXPECT_EQ(one, slurp(dir_ / "w2" / "sweep.csv"));
 }
 
+TEST_F(SweepCli, TasksSharingOneReadOfTheDataGiveTheSameTable) {
+  const auto g = grid(kGrid).string();
+  const auto shared = cli(dir_, fmt::format("sweep {} --grid {} --out {}/shared --workers 1", config_.string(), g,
+                                            dir_.string()));
+  ASSERT_EQ(shared.code, 0) << shared.err;
+  EXPECT_THAT(shared.err, HasSubstr("pass 1/1: 4 task(s) over one read of the data"));
+  const auto alone = cli(dir_, fmt::format("sweep {} --grid {} --out {}/alone --workers 1 --engines-per-pass 1",
+                                           config_.string(), g, dir_.string()));
+  ASSERT_EQ(alone.code, 0) << alone.err;
+  EXPECT_THAT(alone.err, HasSubstr("pass 4/4: 1 task(s)"));
+  const std::string one = slurp(dir_ / "shared" / "sweep.csv");
+  EXPECT_FALSE(one.empty());
+  EXPECT_EQ(one, slurp(dir_ / "alone" / "sweep.csv"));
+}
+
 TEST_F(SweepCli, ResumeRunsOnlyTheMissingTasks) {
   const auto small = grid("grid: {strategy.entry: [0.55, 0.7]}\n", "small.yaml").string();
   const auto big = grid("grid: {strategy.entry: [0.55, 0.6, 0.7]}\n", "big.yaml").string();

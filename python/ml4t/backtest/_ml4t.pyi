@@ -41,7 +41,7 @@ class FieldMap(Mapping[str, float]):
 
 class MarketEvent:
     def __init__(self, timestamp: _Time, asset_id: str, open: float, high: float, low: float, close: float,
-                 volume: float, signals: Mapping[str, float | None] | None = None,
+                 volume: float | int, signals: Mapping[str, float | None] | None = None,
                  context: Mapping[str, float | None] | None = None, asset: int = ...) -> None: ...
     @property
     def timestamp(self) -> pd.Timestamp: ...
@@ -58,7 +58,7 @@ class MarketEvent:
     @property
     def close(self) -> float: ...
     @property
-    def volume(self) -> float: ...
+    def volume(self) -> float | int: ...
     signals: FieldMap
     context: FieldMap
     def to_dict(self) -> dict[str, Any]: ...
@@ -93,6 +93,8 @@ class DataFeed:
     def signal_names(self) -> list[str]: ...
     @property
     def context_names(self) -> list[str]: ...
+    @property
+    def naive_timestamps(self) -> bool: ...
     @property
     def symbols(self) -> list[str]: ...
 
@@ -129,7 +131,8 @@ class NativePrecomputedFeatureProvider(NativeFeatureProvider):
 class NativeCallableFeatureProvider(NativeFeatureProvider):
     def __init__(self, feature_names: list[str], compute_fn: Callable[[str, pd.Timestamp], Mapping[str, float]],
                  market_feature_names: list[str], compute_market_fn: Callable[[pd.Timestamp], Mapping[str, float]] | None,
-                 cache: bool) -> None: ...
+                 cache: bool, what: str = "compute_fn", market_what: str = "compute_market_fn") -> None: ...
+    naive_timestamps: bool
     @property
     def calls(self) -> int: ...
 
@@ -156,6 +159,8 @@ class MultiSourceClock(DataFeed):
     def __init__(self, feeds: Sequence[DataFeed], priorities: Sequence[int] | None = None) -> None: ...
     @property
     def num_sources(self) -> int: ...
+    @property
+    def num_scans(self) -> int: ...
 
 def validate_signal_timing(signals: DataSource, prices: DataSource, mode: SignalTimingMode, lag: int,
                            fail_on_violation: bool, assets: list[str]) -> tuple[bool, list[dict[str, Any]]]: ...
@@ -206,7 +211,21 @@ class SlippageConfig:
     type: str
     rate: float
 
+class ExecutionRules:
+    """The execution rule switches a profile presets (docs/execution.md)."""
+    order_sequence: str  # exits_first | submission
+    cash_check: str  # reject | resize | none
+    target_rounding: str  # target | difference
+    target_nets_open_orders: bool
+    trail_reference: str  # high_low | close
+    commission_minimum: str  # per_order | per_fill
+    market_fill_price: str  # open | close
+    trigger_price: str  # ohlc | close
+
 class ExecutionConfig:
+    profile: str  # default | backtrader | vectorbt | zipline; setting it presets `rules`
+    rules: ExecutionRules
+    backtrader_checksubmit: bool
     initial_capital: float
     commission: CommissionConfig
     slippage: SlippageConfig
@@ -266,6 +285,7 @@ class NativeResults:
     final_equity: float
     events: int
     strategy: str
+    naive_timestamps: bool
     def write(self, dir: str, parquet: bool = True, csv: bool = False, report: bool = False,
               overwrite: bool = False, title: str = ...) -> list[Path]: ...
     def report_html(self, title: str = ...) -> str: ...

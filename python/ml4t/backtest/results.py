@@ -69,6 +69,23 @@ class _FolderResults:
         self.final_equity = float(self.summary["final_equity"])
         self.events = int(self.summary["events"])
         self._symbols: list[str] | None = None
+        self._naive: bool | None = None
+
+    @property
+    def naive_timestamps(self) -> bool:
+        """The run's prices (summary.json's input files) had naive timestamps: read the
+        tables' times back naive too. Unknown (no file listed, or gone): UTC."""
+        if self._naive is None:
+            files = (self.summary.get("data") or {}).get("files") or []
+            prices = [f["path"] for f in files if f.get("role") == "prices"]
+            self._naive = False
+            if prices:
+                try:
+                    feed = _ml4t.ColumnarDataFeed(_ml4t.DataSource(prices), validate_signal_timing=False)
+                    self._naive = feed.naive_timestamps
+                except _ml4t.ML4TError:
+                    pass
+        return self._naive
 
     def file_of(self, name: str) -> Path:
         stem = _FILE_TABLES[name][0]
@@ -136,11 +153,12 @@ class Results:
     Attributes (computed on first access, then cached):
         trades: round-trip trades (DataFrame; open ones have ``open=True``)
         equity_curve: cash, positions value, equity, drawdown per timestamp (DataFrame
-            indexed by UTC timestamp)
+            indexed by timestamp)
         fills: every fill (DataFrame)
         orders: every order with status and reason (DataFrame)
         metrics: dict of summary metrics (total_return, sharpe, max_drawdown, ...)
-    Timestamps are tz-aware UTC.
+    Timestamps are naive (UTC wall time) when the run's price timestamps were naive, and
+    tz-aware UTC when they carried a zone (``naive_timestamps`` says which).
     """
 
     def __init__(self, native: Any, config: Any = None) -> None:
@@ -161,6 +179,11 @@ class Results:
             config = _ml4t.BacktestConfig.from_string(json.dumps(folder.summary["config"]), str(folder.directory))
         return cls(folder, config)
 
+    @property
+    def naive_timestamps(self) -> bool:
+        """True when the run's prices had naive timestamps (the tables' times are naive)."""
+        return bool(getattr(self._native, "naive_timestamps", False))
+
     def _require_native(self, what: str) -> None:
         if isinstance(self._native, _FolderResults):
             raise _ml4t.ConfigError(f"{what} needs the results of a run in this process; these were read from "
@@ -173,7 +196,7 @@ class Results:
             cols = self._native.table(name)
             for key in list(cols):
                 if key in _TIME_COLUMNS:
-                    cols[key] = pd.to_datetime(cols[key], unit="ns", utc=True)
+                    cols[key] = pd.to_datetime(cols[key], unit="ns", utc=not self.naive_timestamps)
             df = pd.DataFrame(cols)
             if name == "equity_curve":
                 df = df.set_index("timestamp")

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,28 @@ struct BacktestRun {
 /// there; the rest of the data is read only to count the violations); DataError on bad
 /// data; Interrupted when `hooks.cancel` becomes true.
 BacktestRun run_backtest(const BacktestConfig& config, const RunHooks& hooks = {});
+
+/// True when two configs read the same data the same way (data sources, features,
+/// universe, signal timing, data quality and resources alike), so their backtests can
+/// share one read of it: they may differ only in strategy, execution, risk rules and
+/// output.
+bool reads_same_data(const BacktestConfig& a, const BacktestConfig& b);
+
+/// How one config of a shared pass ended: its run, or the error run_backtest would
+/// have thrown for it.
+struct SharedPassRun {
+  std::optional<BacktestRun> run;  //!< set when the backtest finished
+  std::exception_ptr error;        //!< set otherwise
+};
+
+/// Run the backtests of several configs that read the same data (reads_same_data with
+/// the first; else ConfigError) over ONE read of it (run_in_one_pass): one feed, one
+/// merge and one signal-timing check, K strategies and engines. `hooks[i]` are config
+/// i's (or empty for none; the cancel flag of any stops its engine). Each run is
+/// bit-identical to run_backtest(configs[i], hooks[i]); a config whose backtest fails
+/// does not stop the others, an error of the data ends them all with that error.
+std::vector<SharedPassRun> run_backtests_in_one_pass(const std::vector<const BacktestConfig*>& configs,
+                                                     const std::vector<RunHooks>& hooks);
 
 /// Bars in the price source(s) within the config's time range and universe (a quick
 /// DuckDB count, for the progress bar's ETA); nullopt when counting fails.

@@ -130,6 +130,13 @@ class ColumnarDataFeed : public DataFeed {
 
   const Schema& schema() const override;
   const SymbolTable& symbols() const override;
+  /// True when the prices' timestamp column has no time zone (TIMESTAMP, DATE, text
+  /// without an offset); known at construction.
+  bool naive_timestamps() const override;
+  /// True when the prices' volume column has an integer type.
+  bool integer_volume() const override;
+  /// True once reading has started (a next_*, is_exhausted or iteration).
+  bool started() const;
   /// The options the feed was built with.
   const ColumnarFeedOptions& options() const;
 

@@ -19,6 +19,13 @@ class DataFeed {
   virtual const Schema& schema() const = 0;
   /// The assets seen so far (all of them once the feed is exhausted).
   virtual const SymbolTable& symbols() const = 0;
+  /// True when the bars' timestamps came without a time zone (naive, read as UTC wall
+  /// time). Timestamps are UTC nanoseconds either way; the Python module uses this to
+  /// hand times back the way the user gave them.
+  virtual bool naive_timestamps() const { return false; }
+  /// True when the prices' volume column holds integers (the Python module then hands
+  /// volumes back as int).
+  virtual bool integer_volume() const { return false; }
 
   /// The next whole timestamp group, or an invalid group (`!valid()`) at the end. The
   /// view stays valid until the next call to next_group/next_event. Events of the

@@ -52,8 +52,13 @@ class PrecomputedFeatureProvider : public FeatureProvider {
  public:
   /// From a file source. Rows whose asset is null are market-wide. `market_columns`
   /// are the market-wide feature columns; every other value column is per-asset.
-  /// Reads the file schema now; direct get_* lookups load the rows on first use.
-  explicit PrecomputedFeatureProvider(DataSource source, std::vector<std::string> market_columns = {});
+  /// Without `market_columns`, the columns with values only on market-wide rows are the
+  /// market-wide ones (Parquet whose asset column has no nulls by its statistics needs
+  /// no read; otherwise one aggregate scan of the file), and a column with values on both
+  /// kinds of rows is a DataError asking for market_columns. Reads the file schema now;
+  /// direct get_* lookups load the rows on first use.
+  explicit PrecomputedFeatureProvider(DataSource source,
+                                      std::optional<std::vector<std::string>> market_columns = std::nullopt);
 
   /// In-memory columns: one entry per row. `assets[i]` empty = a market-wide row.
   /// `features` and `market` map a name to a column of values (same length as times).

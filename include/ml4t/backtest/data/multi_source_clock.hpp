@@ -1,7 +1,8 @@
 // MultiSourceClock: merges several DataFeeds (e.g. one feed per asset, or a feed per
-// exchange) into one feed in (timestamp, source priority, sequence) order. Events of
+// exchange) into one feed in (timestamp, source priority, first symbol) order. Events of
 // every source at the same timestamp form one group, so the engine sees the same
-// cross-sections as with a single multi-asset feed.
+// cross-sections as with a single multi-asset feed. Per-asset ColumnarDataFeeds over the
+// same files with the same settings are read as one feed (one scan for all of them).
 #pragma once
 
 #include <cstdint>
@@ -13,9 +14,18 @@
 namespace ml4t::backtest {
 
 /// One DataFeed over several sources. Sources are added before the first read; each
-/// gets a priority (lower comes first among events with equal timestamps) and a
-/// sequence number (the order of add_source), which breaks ties between equal
-/// priorities, so the merged order never depends on timing or hashing.
+/// gets a priority (lower comes first among events with equal timestamps). Among equal
+/// priorities, the sources with a bar at a timestamp come in the order of the first
+/// symbol of their group there, so neither the merged order nor anything computed from
+/// it (context, asset ids, fills) depends on the order the sources were added in.
+///
+/// Shared scans: when the first read starts, unread ColumnarDataFeeds with asset lists
+/// whose options are otherwise equal (same files, signals, context, feature provider
+/// object, time range, timing, policies) and equal priority are replaced by one
+/// ColumnarDataFeed over the union of their assets, which the clock owns and reads
+/// instead. 250 per-asset feeds over one file then cost one scan, and the market context
+/// is as-of on the merged timeline: the same as a single universe feed's. The original
+/// feeds stay unread. An asset listed by two such feeds is a ConfigError.
 ///
 /// The merged Schema is the union of the sources' signal and context names (in order of
 /// first appearance); a field a source lacks reads NaN for its events. Context values
@@ -39,8 +49,15 @@ class MultiSourceClock final : public DataFeed {
 
   const Schema& schema() const override { return *schema_; }
   const SymbolTable& symbols() const override { return *symbols_; }
+  /// True when every source's timestamps are naive (and there is at least one source).
+  bool naive_timestamps() const override;
+  /// True when every source's volumes are integers (and there is at least one source).
+  bool integer_volume() const override;
   /// Number of sources added.
-  size_t num_sources() const { return sources_.size(); }
+  size_t num_sources() const { return added_; }
+  /// Number of feeds the clock reads: num_sources() until the first read, then fewer
+  /// when per-asset feeds share a scan.
+  size_t num_scans() const { return sources_.size(); }
 
  protected:
   TimestampGroup fetch_group() override;
@@ -61,6 +78,7 @@ class MultiSourceClock final : public DataFeed {
   };
   size_t add(std::unique_ptr<DataFeed> owned, DataFeed* feed, int priority);
   void start();
+  void share_scans();
   void advance(Source& source);
   AssetId merged_asset(Source& source, AssetId id);
 
@@ -68,7 +86,8 @@ class MultiSourceClock final : public DataFeed {
   std::unique_ptr<SymbolTable> symbols_;
   std::unique_ptr<Batch> batch_;
   std::vector<Source> sources_;
-  std::vector<size_t> order_;  //!< source indices by (priority, sequence)
+  std::vector<size_t> present_;  //!< per group: indices of the sources with a bar, in merge order
+  size_t added_ = 0;
   std::vector<uint64_t> asset_seen_;  //!< merged asset id -> last group number it appeared in (+1)
   uint64_t group_number_ = 0;
   bool started_ = false;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 
@@ -52,7 +53,26 @@ class BacktestEngine {
   Results run();
 
  private:
+  friend struct OnePass;
   std::unique_ptr<detail::EngineCore> core_;
 };
+
+/// How one engine of a shared pass ended: its results, or the error that stopped it.
+struct PassOutcome {
+  Results results;           //!< as BacktestEngine::run() would have returned them
+  std::exception_ptr error;  //!< set when this engine failed (then results are empty)
+};
+
+/// Run several engines over ONE read of the feed they were all built on: each timestamp
+/// group is read and merged once and handed to every engine in turn, so K backtests of
+/// the same data cost one scan plus K engines (what a sweep does). Each engine's results
+/// are bit-identical to its own run() on a fresh feed: engines share nothing but the
+/// read-only group views. An engine that throws (bad bar, interrupted, a strategy's
+/// error) drops out with its error and the others go on; an error of the feed itself
+/// (unreadable data, a signal-timing violation with fail_on_violation) ends every engine
+/// still running with that error. Throws ConfigError when an engine was built on
+/// another feed or was run before. Each engine's cancel flag and progress callback work
+/// as in run().
+std::vector<PassOutcome> run_in_one_pass(DataFeed& feed, const std::vector<BacktestEngine*>& engines);
 
 }  // namespace ml4t::backtest

@@ -40,6 +40,82 @@ struct SlippageConfig {
   double rate = 0.0;
 };
 
+/// Which framework's documented rules a run follows (docs/execution.md, "Execution
+/// profiles"). A profile is only a preset of the ExecutionRules switches below.
+enum class ExecutionProfile { kDefault, kBacktrader, kVectorbt, kZipline };
+
+/// In what order a bar's working orders are matched.
+enum class OrderSequence {
+  kExitsFirst,  //!< orders reducing a position first, then entries, each in placement order
+  kSubmission,  //!< all in placement order (backtrader, zipline, vectorbt's column order)
+};
+
+/// What happens at a fill the buying power cannot pay for.
+enum class CashCheck {
+  kReject,  //!< the order is rejected with a reason (ours, backtrader)
+  kResize,  //!< the fill is cut to what the cash affords, the rest dropped (vectorbt)
+  kNone,    //!< no check: cash may go negative (zipline)
+};
+
+/// How order_target_percent/order_target_quantity round to whole shares.
+enum class TargetRounding {
+  kTarget,      //!< round the target toward zero, then order the difference (ours)
+  kDifference,  //!< round the difference toward zero (backtrader, zipline)
+};
+
+/// The price a trailing stop (and the trailing_stop risk rule) trails.
+enum class TrailReference {
+  kHighLow,  //!< a sell trails each bar's high, a buy its low (ours, vectorbt)
+  kClose,    //!< each bar's close (backtrader's trailadjust(close))
+};
+
+/// Whether commission minimums apply per order or to every fill.
+enum class CommissionMinimum {
+  kPerOrder,  //!< partial fills together pay at least the minimum (ours, zipline)
+  kPerFill,   //!< each fill pays at least the minimum (backtrader)
+};
+
+/// The price of a market order on the bar it fills (fill_timing: next_bar).
+enum class MarketFillPrice {
+  kOpen,   //!< the bar's open (ours, backtrader)
+  kClose,  //!< the bar's close (zipline's daily mode)
+};
+
+/// What limit, stop and stop-limit orders are tested and filled against.
+enum class TriggerPrice {
+  kOhlc,   //!< open, high, low (gaps fill at the open) (ours, backtrader, vectorbt stops)
+  kClose,  //!< only the close, and they fill there (zipline)
+};
+
+/// The rule switches a profile sets; each can be set on its own under
+/// `execution.rules` (applied after the profile).
+struct ExecutionRules {
+  OrderSequence order_sequence = OrderSequence::kExitsFirst;
+  CashCheck cash_check = CashCheck::kReject;
+  TargetRounding target_rounding = TargetRounding::kTarget;
+  /// order_target_*: subtract what open orders for the asset will still trade.
+  bool target_nets_open_orders = true;
+  TrailReference trail_reference = TrailReference::kHighLow;
+  CommissionMinimum commission_minimum = CommissionMinimum::kPerOrder;
+  MarketFillPrice market_fill_price = MarketFillPrice::kOpen;
+  TriggerPrice trigger_price = TriggerPrice::kOhlc;
+};
+
+/// backtrader-only options (`execution.backtrader`).
+struct BacktraderOptions {
+  /// BackBroker(checksubmit=True), backtrader's default: before a bar's matching, the
+  /// orders placed since the last bar are pseudo-executed in placement order at their
+  /// creation price against a running cash; those that take it below 0 are rejected.
+  bool checksubmit = true;
+};
+
+/// zipline-only options (`execution.zipline`).
+struct ZiplineOptions {
+  /// Use zipline's default equity costs when `commission`/`slippage`/participation are
+  /// not set: PerShare(0.001, min 0), FixedBasisPointsSlippage(5 bp, volume_limit 0.1).
+  bool default_costs = false;
+};
+
 /// The `execution` section: capital, costs, fill timing, share rounding, shorting.
 struct ExecutionConfig {
   /// Starting cash.
@@ -59,7 +135,31 @@ struct ExecutionConfig {
   bool close_positions_at_end = false;  //!< close open positions at the last bar's close
   /// Bars per year for annualized metrics; 0 = detect from the bar spacing.
   double periods_per_year = 0.0;
+  /// The preset the rules came from (recorded; the engine reads only `rules`).
+  ExecutionProfile profile = ExecutionProfile::kDefault;
+  /// The rule switches (a profile's preset, then individual overrides).
+  ExecutionRules rules;
+  BacktraderOptions backtrader;  //!< used when profile is backtrader
+  ZiplineOptions zipline;        //!< used when profile is zipline
 };
+
+/// Set the switches of `profile` on `execution` (vectorbt also sets fill_timing:
+/// same_bar_close; zipline with zipline.default_costs also its cost models). Apply it
+/// before individual overrides: config keys set after it win.
+void apply_execution_profile(ExecutionConfig& execution, ExecutionProfile profile);
+
+/// Config names of the profiles and switch values, in enum order (the config keys and
+/// the result files use them).
+namespace rule_names {
+inline constexpr const char* kProfile[] = {"default", "backtrader", "vectorbt", "zipline"};
+inline constexpr const char* kOrderSequence[] = {"exits_first", "submission"};
+inline constexpr const char* kCashCheck[] = {"reject", "resize", "none"};
+inline constexpr const char* kTargetRounding[] = {"target", "difference"};
+inline constexpr const char* kTrailReference[] = {"high_low", "close"};
+inline constexpr const char* kCommissionMinimum[] = {"per_order", "per_fill"};
+inline constexpr const char* kMarketFillPrice[] = {"open", "close"};
+inline constexpr const char* kTriggerPrice[] = {"ohlc", "close"};
+}  // namespace rule_names
 
 /// Risk rules: 0 or absent disables a rule.
 struct RiskRules {

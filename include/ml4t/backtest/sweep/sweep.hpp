@@ -67,10 +67,10 @@ struct TaskOutcome {
 /// How to run a plan.
 struct SweepOptions {
   std::filesystem::path out;  //!< the output folder
-  int workers = 0;            //!< engines computing at once; 0 = all cores
-  /// Tasks reading the same data share one pass over it, at most this many per pass (0 =
-  /// all of them): memory grows with the engines of a pass (their results), time with
-  /// the number of passes (each reads the data once).
+  int workers = 0;            //!< threads; 0 = all cores
+  /// Most tasks one read of the data feeds (tasks reading the same data share a pass,
+  /// see reads_same_data); 0 = as many as spreads the tasks evenly over the workers,
+  /// up to 32. 1 = every task reads the data itself.
   int engines_per_pass = 0;
   /// Run only chunk `chunk` of `chunks` (1-based): the tasks whose plan index i has
   /// i % chunks == chunk - 1, for Slurm job arrays or GNU parallel, all into one `out`.
@@ -90,6 +90,8 @@ struct SweepOptions {
   /// Called (under a lock, in completion order) when a task ends: its outcome, how many
   /// tasks have ended, how many there are.
   std::function<void(const SweepTask&, const TaskOutcome&, size_t ended, size_t total)> on_task;
+  /// Called (under a lock) when a pass starts: its index, how many passes, its tasks.
+  std::function<void(size_t pass, size_t passes, size_t tasks)> on_pass;
 };
 
 /// What run_sweep did.
@@ -123,6 +125,17 @@ SweepPlan plan_sweep_again(const std::filesystem::path& out);
 /// the result files with keep_results): what each worker thread of run_sweep does, and
 /// what a Dask worker calls for one task. Never throws; the outcome says how it went.
 TaskOutcome run_sweep_task(const SweepTask& task, const SweepOptions& options);
+
+/// Run tasks that read the same data over one read of it (run_backtests_in_one_pass),
+/// each into options.out/tasks/<id>/ as run_sweep_task does: what a worker thread of
+/// run_sweep does with a pass. Never throws; outcomes in the order of `tasks`.
+std::vector<TaskOutcome> run_sweep_pass(const std::vector<const SweepTask*>& tasks, const SweepOptions& options);
+
+/// How run_sweep groups tasks into passes: tasks (indices into `tasks`) that read the
+/// same data, in plan order, at most `engines_per_pass` (0 = auto, see SweepOptions)
+/// per pass, spread evenly so that `workers` threads stay busy.
+std::vector<std::vector<size_t>> plan_passes(const std::vector<const SweepTask*>& tasks, size_t workers,
+                                             int engines_per_pass);
 
 /// One cell of the sweep table: null, a number, an integer or text.
 using SweepCell = std::variant<std::monostate, double, int64_t, std::string>;

@@ -39,6 +39,22 @@ def to_ns(series) -> np.ndarray:
     return s.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
 
 
+def frame_is_naive(frame: Any, column: str) -> bool | None:
+    """True/False when ``column`` of a DataFrame holds naive/zoned datetimes; None when
+    it is not a datetime column (or absent)."""
+    import pandas as pd
+
+    df = to_pandas(frame)
+    if column not in df.columns:
+        return None
+    dtype = df[column].dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return False
+    if pd.api.types.is_datetime64_dtype(dtype):
+        return True
+    return None
+
+
 def as_paths(value: Any, what: str) -> list[str]:
     """A path, a glob string or a sequence of them, as a list of str."""
     if value is None:
@@ -51,13 +67,15 @@ def as_paths(value: Any, what: str) -> list[str]:
 
 
 def frame_to_csv(frame: Any, directory: str | os.PathLike, name: str) -> str:
-    """Write a DataFrame as CSV (timestamps as naive UTC) for DuckDB to read."""
+    """Write a DataFrame as CSV for DuckDB to read. Naive timestamps stay naive; zoned
+    ones are written in UTC with their ``+00:00``, so the feed knows to hand them back
+    zoned."""
     import pandas as pd
 
     df = to_pandas(frame).copy()
     for col in df.columns:
         if isinstance(df[col].dtype, pd.DatetimeTZDtype):
-            df[col] = df[col].dt.tz_convert("UTC").dt.tz_localize(None)
+            df[col] = df[col].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f") + "+00:00"
     path = Path(directory) / f"{name}.csv"
     df.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S.%f")
     return os.fspath(path)

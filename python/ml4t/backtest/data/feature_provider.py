@@ -54,12 +54,32 @@ class FeatureProvider(abc.ABC):
                     f"{type(self).__name__}: set feature_names and market_feature_names, or let the feed discover "
                     "them from its first bar")
             asset, ts = probe()
+            cls = type(self).__name__
             if names is None:
-                names = list((self.get_features(asset, ts) or {}).keys())
+                names = _discovered(self.get_features(asset, ts), f"{cls}.get_features", asset, ts, "feature_names")
             if market_names is None:
-                market_names = list((self.get_market_features(ts) or {}).keys())
+                market_names = _discovered(self.get_market_features(ts), f"{cls}.get_market_features", asset, ts,
+                                           "market_feature_names")
+        cls = type(self).__name__
         return _ml4t.NativeCallableFeatureProvider(
-            list(names), self.get_features, list(market_names), self.get_market_features, False)
+            list(names), self.get_features, list(market_names), self.get_market_features, False,
+            f"{cls}.get_features", f"{cls}.get_market_features")
+
+
+def _discovered(result: Any, what: str, asset: str, ts: Any, names_arg: str) -> list[str]:
+    """The names a provider function returned for the feed's first bar. None of them is
+    an error: the feed could learn no names and would drop every later value."""
+    names = list((result or {}).keys())
+    if not names:
+        raise _ml4t.DataError(
+            f"{what} returned no values for the feed's first bar ({asset} at {ts}), so the feed cannot learn its "
+            f"names and would drop every later value; pass {names_arg}=[...] listing the names it returns "
+            f"({names_arg}=[] if it never returns any)")
+    return names
+
+
+def _name(fn: Any) -> str:
+    return repr(getattr(fn, "__name__", fn))
 
 
 def _present(col: np.ndarray) -> bool:
@@ -71,8 +91,10 @@ class PrecomputedFeatureProvider(FeatureProvider):
 
     ``data`` is a pandas DataFrame (or a polars one, when polars is installed) or a
     Parquet/CSV path, glob or list of paths. Rows whose ``asset_column`` is null are
-    market-wide. For a DataFrame the market-wide columns are found automatically (the
-    columns with values only on market rows); for a file pass ``market_columns``.
+    market-wide: their columns become ``event.context``. Without ``market_columns`` the
+    market-wide columns are found from the data (the columns with values only on market
+    rows; for a file, from its Parquet statistics or one aggregate scan), and a column
+    with values on both kinds of rows is an error asking for ``market_columns``.
     """
 
     def __init__(
@@ -90,7 +112,8 @@ class PrecomputedFeatureProvider(FeatureProvider):
         elif isinstance(data, (str, os.PathLike, list, tuple)):
             source = _ml4t.DataSource(as_paths(data, "data"), timestamp_column=timestamp_column,
                                       asset_column=asset_column, columns=list(columns or []))
-            self._native_provider = _ml4t.NativePrecomputedFeatureProvider(source, list(market_columns or []))
+            self._native_provider = _ml4t.NativePrecomputedFeatureProvider(
+                source, None if market_columns is None else list(market_columns))
         else:
             raise TypeError(
                 f"PrecomputedFeatureProvider: data must be a pandas/polars DataFrame or a path, got "
@@ -121,6 +144,12 @@ class PrecomputedFeatureProvider(FeatureProvider):
                 raise _ml4t.DataError(f"PrecomputedFeatureProvider: column '{c}' is not numeric ({exc})") from None
         if market_columns is None:
             market = [c for c, v in values.items() if _present(v[is_market]) and not _present(v[~is_market])]
+            both = [c for c, v in values.items() if _present(v[is_market]) and _present(v[~is_market])]
+            if both:
+                raise _ml4t.DataError(
+                    f"PrecomputedFeatureProvider: column(s) {both} have values on market-wide rows "
+                    f"({self.asset_column} is None) and on per-asset rows; pass market_columns=[...] naming the "
+                    "market-wide columns (the other columns' market rows are then ignored), or split the data")
         else:
             market = [str(c) for c in market_columns]
             missing = [c for c in market if c not in values]
@@ -153,9 +182,13 @@ class CallableFeatureProvider(FeatureProvider):
 
     ``compute_fn(asset_id, timestamp) -> dict[str, float]`` gives per-asset values and
     ``compute_market_fn(timestamp) -> dict[str, float]`` (optional) market-wide ones.
-    Timestamps are tz-aware UTC pandas.Timestamps. The field names are taken from
-    ``feature_names``/``market_feature_names`` or, when omitted, from the keys the
-    functions return for the feed's first bar. With ``cache=True`` each (asset,
+    Timestamps are pandas.Timestamps in the prices' own style: naive when the price
+    timestamps are naive, tz-aware UTC when they carry a zone. The field names are taken
+    from ``feature_names``/``market_feature_names`` or, when omitted, from the keys the
+    functions return for the feed's first bar. A key outside those names later raises
+    DataError naming it, and so does a first bar with no values at all (never a silent
+    drop): a function that warms up (returns ``{}`` or fewer keys at first) needs the
+    names declared. With ``cache=True`` each (asset,
     timestamp) is computed once.
     """
 
@@ -201,12 +234,17 @@ class CallableFeatureProvider(FeatureProvider):
                         "it with a feed, which discovers them from its first bar")
                 asset, ts = probe()
                 if self.feature_names is None:
-                    self.feature_names = list((self.compute_fn(asset, ts) or {}).keys())
+                    self.feature_names = _discovered(self.compute_fn(asset, ts),
+                                                     f"compute_fn {_name(self.compute_fn)}", asset, ts,
+                                                     "feature_names")
                 if self.market_feature_names is None:
-                    self.market_feature_names = list((self.compute_market_fn(ts) or {}).keys())
+                    self.market_feature_names = _discovered(self.compute_market_fn(ts),
+                                                            f"compute_market_fn {_name(self.compute_market_fn)}",
+                                                            asset, ts, "market_feature_names")
             self._native_provider = _ml4t.NativeCallableFeatureProvider(
                 list(self.feature_names), self.compute_fn, list(self.market_feature_names), self.compute_market_fn,
-                self.cache)
+                self.cache, f"CallableFeatureProvider's compute_fn {_name(self.compute_fn)}",
+                f"CallableFeatureProvider's compute_market_fn {_name(self.compute_market_fn)}")
         return self._native_provider
 
     def __repr__(self) -> str:

@@ -125,6 +125,9 @@ class PolarsDataFeed(ColumnarDataFeed):
             validate_signal_timing=validate_signal_timing, fail_on_timing_violation=fail_on_timing_violation,
             bad_data=bad_data, order=order, memory_limit=memory_limit, temp_directory=temp_directory,
             threads=threads, mixed_time_zones=mixed_time_zones)
+        if hasattr(native_provider, "naive_timestamps"):
+            # Callbacks get times in the prices' own style (naive or UTC).
+            native_provider.naive_timestamps = self.naive_timestamps
 
     def __repr__(self) -> str:
         return f"PolarsDataFeed(asset_id={self.asset_id!r}, signals={self.signal_names}, context={self.context_names})"

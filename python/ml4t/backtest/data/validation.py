@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from ml4t.backtest import _ml4t
 from ml4t.backtest._ml4t import SignalTimingMode, SignalTimingViolation
-from ml4t.backtest.data._frames import as_paths, frame_to_csv, is_frame
+from ml4t.backtest.data._frames import as_paths, frame_is_naive, frame_to_csv, is_frame
 
 __all__ = ["SignalTimingMode", "SignalTimingViolation", "validate_signal_timing"]
 
@@ -43,5 +43,22 @@ def validate_signal_timing(
             paths = [frame_to_csv(value, tmp, name)] if is_frame(value) else as_paths(value, name)
             return _ml4t.DataSource(paths, timestamp_column=timestamp_column, asset_column=asset_column)
 
-        return _ml4t.validate_signal_timing(source(signals_df, "signals"), source(prices_df, "prices"), mode, lag,
-                                            fail_on_violation, assets)
+        prices = source(prices_df, "prices")
+        is_valid, violations = _ml4t.validate_signal_timing(source(signals_df, "signals"), prices, mode, lag,
+                                                            fail_on_violation, assets)
+        if violations and _prices_naive(prices_df, prices, timestamp_column):
+            # Times the way the prices have them: naive in, naive out.
+            for v in violations:
+                for key in ("signal_time", "used_at"):
+                    if v[key] is not None:
+                        v[key] = v[key].tz_localize(None)
+        return is_valid, violations
+
+
+def _prices_naive(prices_df: Any, source: Any, timestamp_column: str) -> bool:
+    if is_frame(prices_df):
+        return bool(frame_is_naive(prices_df, timestamp_column))
+    try:
+        return _ml4t.ColumnarDataFeed(source, validate_signal_timing=False).naive_timestamps
+    except _ml4t.ML4TError:
+        return False

@@ -17,6 +17,7 @@ or integer asset ids.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 from ml4t.backtest._ml4t import StrategyBase
@@ -33,6 +34,13 @@ def _takes_context(fn) -> bool:
         return True
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(positional) >= 3  # self, event, context
+
+
+def _ensure_native(self) -> None:
+    """Construct the C++ base once per instance."""
+    if not self.__dict__.get("_ml4t_native_ready", False):
+        StrategyBase.__init__(self)
+        self.__dict__["_ml4t_native_ready"] = True
 
 
 class Strategy(StrategyBase):
@@ -54,17 +62,32 @@ class Strategy(StrategyBase):
     Portfolio: position, position_info, open_positions, open_orders, cash(), equity(),
     now(), last_price. Orders fill on the next bar by default (no look-ahead).
 
-    A subclass that defines ``__init__`` must call ``super().__init__()``.
+    A subclass's ``__init__`` may call ``super().__init__()`` or not: the C++ base is
+    set up before it runs either way.
     """
 
     #: Whether on_market_data is called with (event, context) or just (event).
     _ml4t_pass_context = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        _ensure_native(self)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         hook = cls.__dict__.get("on_market_data")
         if hook is not None:
             cls._ml4t_pass_context = _takes_context(hook)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_ml4t_wrapped", False):
+            # The reference's strategies often skip super().__init__(); set the C++ base
+            # up first so they work, and make a later super().__init__() a no-op.
+            @functools.wraps(init)
+            def __init__(self, *args, **kwargs):
+                _ensure_native(self)
+                init(self, *args, **kwargs)
+
+            __init__._ml4t_wrapped = True
+            cls.__init__ = __init__
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} strategy>"
