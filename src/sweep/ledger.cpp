@@ -85,6 +85,11 @@ void write_staged(const fs::path& path, const std::string& text) {
 }  // namespace
 
 void write_manifest(const SweepPlan& plan, const std::vector<TaskOutcome>& outcomes, const SweepOptions& options) {
+  write_manifest(plan, outcomes, options, options.out / "manifest.json");
+}
+
+void write_manifest(const SweepPlan& plan, const std::vector<TaskOutcome>& outcomes, const SweepOptions& options,
+                    const fs::path& file) {
   JsonWriter w;
   w.begin_object();
   w.key("version").value(options.version);
@@ -116,7 +121,56 @@ void write_manifest(const SweepPlan& plan, const std::vector<TaskOutcome>& outco
   }
   w.end_array();
   w.end_object();
-  write_staged(options.out / "manifest.json", w.str() + "\n");
+  write_staged(file, w.str() + "\n");
+}
+
+void write_plan_file(const SweepPlan& plan, const fs::path& out) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("config").value(fs::absolute(plan.config_file).string());
+  w.key("overrides").begin_array();
+  for (const auto& o : plan.base_overrides) w.value(o);
+  w.end_array();
+  w.key("kind").value(plan.space.kind);
+  w.key("keys").begin_array();
+  for (const auto& k : plan.space.keys) w.value(k);
+  w.end_array();
+  w.key("sets").begin_array();
+  for (const auto& set : plan.space.sets) {
+    w.begin_array();
+    for (const auto& [key, value] : set.values) w.begin_array().value(key).value(value).end_array();
+    w.end_array();
+  }
+  w.end_array();
+  w.end_object();
+  write_staged(out / kPlanFile, w.str() + "\n");
+}
+
+PlanFile read_plan_file(const fs::path& out) {
+  const fs::path file = out / kPlanFile;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    throw ConfigError(fmt::format("--collect {}: no {} there: not a sweep folder (every sweep, chunked or not, "
+                                  "writes it); give the --out folder of the sweep",
+                                  out.string(), kPlanFile));
+  }
+  try {
+    const YAML::Node doc = YAML::LoadFile(file.string());
+    PlanFile p;
+    p.config = doc["config"].as<std::string>();
+    for (const auto& o : doc["overrides"]) p.overrides.push_back(o.as<std::string>());
+    p.space.kind = doc["kind"].as<std::string>();
+    for (const auto& k : doc["keys"]) p.space.keys.push_back(k.as<std::string>());
+    for (const auto& set : doc["sets"]) {
+      ParameterSet ps;
+      for (const auto& kv : set) ps.values.emplace_back(kv[0].as<std::string>(), kv[1].as<std::string>());
+      p.space.sets.push_back(std::move(ps));
+    }
+    return p;
+  } catch (const YAML::Exception& e) {
+    throw OutputError(fmt::format("{}: not a sweep plan this version wrote ({}); rerun the sweep", file.string(),
+                                  e.what()));
+  }
 }
 
 }  // namespace ml4t::backtest

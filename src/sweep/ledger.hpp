@@ -31,6 +31,21 @@ std::optional<TaskSummary> read_task_summary(const std::filesystem::path& out, c
 /// Write out/manifest.json (staged, then renamed): the plan, each task's status and timing.
 void write_manifest(const SweepPlan& plan, const std::vector<TaskOutcome>& outcomes, const SweepOptions& options);
 
+/// The same document to another file (a chunk's manifest).
+void write_manifest(const SweepPlan& plan, const std::vector<TaskOutcome>& outcomes, const SweepOptions& options,
+                    const std::filesystem::path& file);
+
+/// out/sweep-plan.json: what --collect needs to plan the sweep again (the config, the
+/// overrides and every parameter set, as planned).
+inline constexpr const char* kPlanFile = "sweep-plan.json";
+void write_plan_file(const SweepPlan& plan, const std::filesystem::path& out);
+struct PlanFile {
+  std::filesystem::path config;
+  std::vector<std::string> overrides;
+  ParameterSpace space;
+};
+PlanFile read_plan_file(const std::filesystem::path& out);
+
 /// Sweep-table columns of the swept keys (DOUBLE when every value is a number, else
 /// VARCHAR), and one row's cells for a parameter set.
 std::vector<TableColumn> parameter_columns(const ParameterSpace& space, const std::vector<ParameterSet>& sets);

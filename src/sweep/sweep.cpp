@@ -134,21 +134,37 @@ SweepPlan plan_sweep(const fs::path& config_file, const std::vector<std::string>
   return plan;
 }
 
+SweepPlan plan_sweep_again(const fs::path& out) {
+  PlanFile p = read_plan_file(out);
+  return plan_sweep(p.config, p.overrides, std::move(p.space));
+}
+
 void check_sweep_output(const SweepOptions& options) {
   std::error_code ec;
   const fs::path& out = options.out;
   if (out.empty()) throw ConfigError("--out: empty path; give the sweep's output folder");
+  if (options.chunks > 0) {
+    if (options.chunk < 1 || options.chunk > options.chunks) {
+      throw ConfigError(fmt::format("--chunk {}/{}: k must be between 1 and {} (chunks are numbered from 1)",
+                                    options.chunk, options.chunks, options.chunks));
+    }
+    if (options.overwrite) {
+      throw ConfigError("--chunk and --overwrite exclude each other: the chunks of one sweep share --out, and "
+                        "--overwrite would delete the other chunks' tasks; clear the folder before starting the jobs");
+    }
+  }
   if (!fs::exists(out, ec) || fs::is_empty(out, ec)) return;
   if (!fs::is_directory(out, ec)) {
     throw ConfigError(fmt::format("--out {}: exists and is not a folder; choose a folder", out.string()));
   }
-  const bool earlier_sweep = fs::exists(out / "manifest.json", ec) || fs::exists(out / "tasks", ec);
+  const bool earlier_sweep =
+      fs::exists(out / "manifest.json", ec) || fs::exists(out / "tasks", ec) || fs::exists(out / kPlanFile, ec);
   if (!earlier_sweep) {
     throw ConfigError(fmt::format("--out {}: the folder holds other files and no earlier sweep; choose an empty or "
                                   "new folder",
                                   out.string()));
   }
-  if (!options.resume && !options.overwrite) {
+  if (!options.resume && !options.overwrite && options.chunks == 0 && !options.collect) {
     throw ConfigError(fmt::format("--out {}: holds an earlier sweep; add --resume to run only its unfinished tasks, "
                                   "or --overwrite to start over",
                                   out.string()));
@@ -303,7 +319,7 @@ namespace {
 
 void remove_earlier_sweep(const fs::path& out) {
   std::error_code ec;
-  for (const char* name : {"tasks", "sweep.parquet", "sweep.csv", "manifest.json", "sweep.html"}) {
+  for (const char* name : {"tasks", "sweep.parquet", "sweep.csv", "manifest.json", "sweep.html", kPlanFile, "chunks"}) {
     fs::remove_all(out / name, ec);
     if (ec) throw OutputError(fmt::format("cannot remove {}: {}", (out / name).string(), ec.message()));
   }
@@ -321,6 +337,14 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
     throw OutputError(fmt::format("cannot create {}: {}; check that the folder is writable",
                                   (options.out / "tasks").string(), ec.message()));
   }
+  // A chunk (--chunk k/K) runs the tasks i with i % K == k - 1 and finds the others'
+  // work as an earlier sweep's; --collect runs nothing and gathers what all chunks did.
+  const bool chunked = options.chunks > 0;
+  const bool keep_finished = options.resume || chunked || options.collect;
+  const fs::path manifest = chunked ? options.out / "chunks" / fmt::format("{}-of-{}.json", options.chunk, options.chunks)
+                                    : options.out / "manifest.json";
+  if (chunked) fs::create_directories(manifest.parent_path(), ec);
+  if (!options.collect) write_plan_file(plan, options.out);
   SweepSummary summary;
   summary.outcomes.resize(plan.tasks.size());
   std::vector<size_t> todo;
@@ -328,7 +352,7 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
     auto& o = summary.outcomes[i];
     o.id = plan.tasks[i].id;
     o.index = plan.tasks[i].index;
-    if (options.resume) {
+    if (keep_finished) {
       if (const auto recorded = read_task_summary(options.out, o.id)) {
         o.status = "resumed";
         o.seconds = recorded->elapsed_seconds;
@@ -336,9 +360,11 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
         continue;
       }
     }
+    if (options.collect) continue;  // missing: stays "pending"
+    if (chunked && i % static_cast<size_t>(options.chunks) != static_cast<size_t>(options.chunk - 1)) continue;
     todo.push_back(i);
   }
-  write_manifest(plan, summary.outcomes, options);
+  write_manifest(plan, summary.outcomes, options, manifest);
 
   // Tasks reading the same data share a pass (one read, several engines); workers take
   // the next pass from a shared counter. Each task writes only its own folder, so the
@@ -349,6 +375,7 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
   for (const size_t i : todo) todo_tasks.push_back(&plan.tasks[i]);
   const std::vector<std::vector<size_t>> passes = plan_passes(todo_tasks, wanted, options.engines_per_pass);
   const size_t workers = std::max<size_t>(1, std::min(passes.size(), wanted));
+  summary.data_passes = passes.size();
   std::atomic<size_t> next{0};
   std::mutex lock;
   size_t ended = summary.resumed;
@@ -390,8 +417,13 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
     if (o.status == "failed") ++summary.failed;
     if (o.status == "interrupted") ++summary.interrupted;
   }
-  summary.tables = write_sweep_tables(plan, options.out);
-  write_manifest(plan, summary.outcomes, options);
+  for (const auto& o : summary.outcomes) summary.pending += o.status == "pending" ? 1 : 0;
+  if (!chunked) {  // a chunk leaves the tables and the page to --collect
+    summary.tables = write_sweep_tables(plan, options.out);
+    summary.tables.push_back(write_sweep_html(options.out, read_sweep_table(plan, options.out), plan.space.keys.size(),
+                                              nullptr, "Sweep: " + plan.config_file.filename().string()));
+  }
+  write_manifest(plan, summary.outcomes, options, manifest);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (summary.interrupted > 0) {
     throw Interrupted(fmt::format("sweep stopped: {} task(s) finished, {} not run; rerun with --resume to finish",

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <mutex>
 #include <thread>
@@ -22,15 +23,34 @@ namespace fs = std::filesystem;
 
 namespace {
 
-size_t parse_bars(std::string_view name, std::string_view value, std::string_view text) {
-  size_t n = 0;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-  if (ec != std::errc() || end != value.data() + value.size()) {
-    throw ConfigError(fmt::format("--walk-forward {}: {}={} is not a whole number of bars; write e.g. train=252 "
-                                  "(durations like 12M are not supported yet)",
-                                  text, name, value));
+// "252" (bars) or "12M" (a duration: a whole number and one of h D W M Y).
+struct Length {
+  size_t bars = 0;
+  std::optional<CalendarLength> time;
+};
+
+Length parse_length(std::string_view name, std::string_view value, std::string_view text) {
+  Length out;
+  const char* first = value.data();
+  const char* last = value.data() + value.size();
+  const bool has_unit = !value.empty() && std::string_view("hDWMYdwy").find(value.back()) != std::string_view::npos;
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(first, has_unit ? last - 1 : last, n);
+  if (ec != std::errc() || end != (has_unit ? last - 1 : last) || n < 0) {
+    const std::string why = !value.empty() && value.back() == 'm'
+                                ? " (M is months; minutes are not a unit: give bars)"
+                                : "";
+    throw ConfigError(fmt::format("--walk-forward {}: {}={} is neither a whole number of bars nor a duration{}; write "
+                                  "e.g. train=252 or train=12M (units: h, D, W, M, Y)",
+                                  text, name, value, why));
   }
-  return n;
+  if (!has_unit) {
+    out.bars = static_cast<size_t>(n);
+    return out;
+  }
+  const char unit = value.back() == 'd' ? 'D' : value.back() == 'w' ? 'W' : value.back() == 'y' ? 'Y' : value.back();
+  out.time = CalendarLength{n, unit};
+  return out;
 }
 
 // Run fn(0..n-1) on up to `workers` threads (0 = all cores); the first exception is
@@ -126,21 +146,35 @@ WalkForwardSpec parse_walk_forward(std::string_view text) {
     const std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
     if (name == "anchored" && eq == std::string_view::npos) {
       spec.anchored = true;
-    } else if (name == "train") {
-      spec.train = parse_bars(name, value, text);
-      has_train = true;
-    } else if (name == "test") {
-      spec.test = parse_bars(name, value, text);
-      has_test = true;
-    } else if (name == "step") {
-      spec.step = parse_bars(name, value, text);
-    } else if (name == "gap") {
-      spec.gap = parse_bars(name, value, text);
+    } else if (name == "train" || name == "test" || name == "step" || name == "gap") {
+      const Length l = parse_length(name, value, text);
+      auto& bars = name == "train" ? spec.train : name == "test" ? spec.test : name == "step" ? spec.step : spec.gap;
+      auto& time = name == "train"  ? spec.train_time
+                   : name == "test" ? spec.test_time
+                   : name == "step" ? spec.step_time
+                                    : spec.gap_time;
+      bars = l.bars;
+      time = l.time;
+      has_train = has_train || name == "train";
+      has_test = has_test || name == "test";
     } else {
       throw ConfigError(fmt::format("--walk-forward {}: unknown part \"{}\"; expected train=N,test=N[,step=N]"
                                     "[,gap=N][,anchored]",
                                     text, item));
     }
+  }
+  const bool timed = spec.train_time || spec.test_time || spec.step_time;
+  if (timed) {
+    if (!spec.train_time || !spec.test_time || (spec.step != 0 && !spec.step_time)) {
+      throw ConfigError(fmt::format("--walk-forward {}: train, test and step are all bars or all durations (e.g. "
+                                    "train=12M,test=3M,step=3M); only the gap may be either",
+                                    text));
+    }
+    if (spec.train_time->count <= 0 || spec.test_time->count <= 0 || (spec.step_time && spec.step_time->count <= 0)) {
+      throw ConfigError(fmt::format("--walk-forward {}: durations must be positive, e.g. train=12M,test=3M", text));
+    }
+    if (!spec.step_time) spec.step_time = spec.test_time;
+    return spec;
   }
   if (!has_train || !has_test || spec.train == 0 || spec.test == 0) {
     throw ConfigError(fmt::format("--walk-forward {}: train and test must both be given and positive, e.g. "
@@ -167,6 +201,57 @@ std::vector<Fold> make_folds(size_t bars, const WalkForwardSpec& spec) {
     throw ConfigError(fmt::format("--walk-forward: the data has {} bars, fewer than one fold needs (train {} + gap {} "
                                   "+ test {} = {}); use smaller windows",
                                   bars, spec.train, spec.gap, spec.test, spec.train + spec.gap + spec.test));
+  }
+  return folds;
+}
+
+Timestamp CalendarLength::after(Timestamp from, int64_t times) const {
+  using namespace std::chrono;
+  const int64_t n = count * times;
+  constexpr int64_t kHour = 3'600'000'000'000LL;
+  if (unit == 'h') return Timestamp::from_nanos(from.nanos() + n * kHour);
+  if (unit == 'D' || unit == 'W') return Timestamp::from_nanos(from.nanos() + n * (unit == 'W' ? 7 : 1) * 24 * kHour);
+  // Months and years on the civil calendar, the time of day kept, the day clamped.
+  const sys_time<nanoseconds> tp{nanoseconds(from.nanos())};
+  const sys_days day = floor<days>(tp);
+  const year_month_day ymd{day};
+  year_month_day moved = ymd + months(unit == 'Y' ? 12 * n : n);
+  if (!moved.ok()) moved = moved.year() / moved.month() / last;
+  return Timestamp::from_nanos((sys_days(moved) + (tp - day)).time_since_epoch().count());
+}
+
+std::vector<Fold> make_folds(const std::vector<Timestamp>& bars, const WalkForwardSpec& spec) {
+  if (!spec.train_time) return make_folds(bars.size(), spec);
+  if (bars.empty()) throw ConfigError("--walk-forward: the data has no bars");
+  auto index_at = [&](Timestamp t) {  // first bar at or after t
+    return static_cast<size_t>(std::lower_bound(bars.begin(), bars.end(), t) - bars.begin());
+  };
+  int64_t widest = 0;  // the longest spacing of the data: how far short of a window's end it may stop
+  for (size_t i = 1; i < bars.size(); ++i) widest = std::max(widest, bars[i].nanos() - bars[i - 1].nanos());
+  const Timestamp origin = bars.front();
+  std::vector<Fold> folds;
+  for (int64_t k = 0;; ++k) {
+    const Timestamp train_start = spec.anchored ? origin : spec.step_time->after(origin, k);
+    const Timestamp train_stop = spec.anchored ? spec.step_time->after(spec.train_time->after(origin), k)
+                                               : spec.train_time->after(train_start);
+    Fold f;
+    f.train_begin = index_at(train_start);
+    f.train_end = index_at(train_stop);
+    const Timestamp test_start = spec.gap_time ? spec.gap_time->after(train_stop) : Timestamp::min();
+    f.test_begin = spec.gap_time ? index_at(test_start) : f.train_end + spec.gap;
+    const Timestamp test_from = spec.gap_time                  ? test_start
+                                : spec.gap == 0                   ? train_stop
+                                : f.test_begin < bars.size()      ? bars[f.test_begin]
+                                                                  : train_stop;
+    const Timestamp test_stop = spec.test_time->after(test_from);
+    f.test_end = index_at(test_stop);
+    if (f.test_begin >= bars.size() || test_stop.nanos() > bars.back().nanos() + widest) break;
+    if (f.train_end > f.train_begin && f.test_end > f.test_begin) folds.push_back(f);
+  }
+  if (folds.empty()) {
+    throw ConfigError(fmt::format("--walk-forward: the data ({} .. {}) is shorter than one fold (train, gap and test "
+                                  "windows); use shorter windows",
+                                  bars.front().to_string(), bars.back().to_string()));
   }
   return folds;
 }
@@ -229,12 +314,56 @@ void write_walk_forward_tables(const SweepPlan& plan, const Selection& selection
   }
 }
 
+// sweep.html of a walk-forward: per parameter set its mean train score over the folds
+// (the heatmap) and how often it was chosen; then the folds.
+fs::path write_walk_forward_html(const SweepPlan& plan, const Selection& selection, const WalkForwardResult& result,
+                                 const std::vector<std::optional<double>>& scores, const fs::path& out) {
+  const size_t sets = plan.tasks.size();
+  SweepTable tasks;
+  tasks.columns = {"task_id"};
+  for (const auto& k : plan.space.keys) tasks.columns.push_back(k);
+  tasks.columns.push_back("mean_train_" + selection.metric);
+  tasks.columns.push_back("times_chosen");
+  for (size_t s = 0; s < sets; ++s) {
+    std::vector<SweepCell> row = {plan.tasks[s].id};
+    for (const auto& key : plan.space.keys) {
+      SweepCell cell;
+      for (const auto& [k, v] : plan.tasks[s].params.values) {
+        if (k == key) cell = v;
+      }
+      row.push_back(cell);
+    }
+    double sum = 0;
+    int64_t n = 0, chosen = 0;
+    for (size_t k = 0; k < result.folds.size(); ++k) {
+      if (const auto& v = scores[k * sets + s]) sum += *v, ++n;
+      chosen += result.folds[k].chosen == s ? 1 : 0;
+    }
+    row.push_back(n > 0 ? SweepCell(sum / static_cast<double>(n)) : SweepCell());
+    row.push_back(chosen);
+    tasks.rows.push_back(std::move(row));
+  }
+  SweepTable folds;
+  folds.columns = {"fold", "train_start", "train_end", "test_start", "test_end", "chosen", "train_" + selection.metric};
+  for (const auto& c : sweep_metric_columns()) folds.columns.push_back(c);
+  for (size_t k = 0; k < result.folds.size(); ++k) {
+    const auto& f = result.folds[k];
+    std::vector<SweepCell> row = {static_cast<int64_t>(k),    f.train_first.to_string(), f.train_last.to_string(),
+                                  f.test_first.to_string(),   f.test_last.to_string(),
+                                  plan.tasks[f.chosen].params.describe(), f.train_score};
+    for (const auto& v : f.test_values) row.push_back(v ? SweepCell(*v) : SweepCell());
+    folds.rows.push_back(std::move(row));
+  }
+  return write_sweep_html(out, tasks, plan.space.keys.size(), &folds,
+                          "Walk-forward: " + plan.config_file.filename().string());
+}
+
 }  // namespace
 
 WalkForwardResult run_walk_forward(const SweepPlan& plan, const WalkForwardSpec& spec, const Selection& selection,
                                    const fs::path& out, int workers, const std::atomic<bool>* cancel) {
   const std::vector<Timestamp> bars = bar_times(plan.tasks.front().config, cancel);
-  const std::vector<Fold> folds = make_folds(bars.size(), spec);
+  const std::vector<Fold> folds = make_folds(bars, spec);
   const auto& names = sweep_metric_columns();
   const size_t metric = static_cast<size_t>(std::find(names.begin(), names.end(), selection.metric) - names.begin());
   const size_t sets = plan.tasks.size();
@@ -290,6 +419,7 @@ WalkForwardResult run_walk_forward(const SweepPlan& plan, const WalkForwardSpec&
   fs::create_directories(out, ec);
   if (ec) throw OutputError(fmt::format("cannot create {}: {}", out.string(), ec.message()));
   write_walk_forward_tables(plan, selection, result, out);
+  result.tables.push_back(write_walk_forward_html(plan, selection, result, scores, out));
   return result;
 }
 

@@ -282,5 +282,45 @@ TEST_F(SweepCli, AFolderWithOtherFilesIsRefused) {
   EXPECT_EQ(slurp(dir_ / "s" / "notes.txt"), "mine");
 }
 
+
+
+// --chunk k/K splits the tasks round-robin (task i to chunk i % K + 1) into one --out;
+// --collect then writes the very table a plain sweep writes, and names missing tasks.
+TEST_F(SweepCli, ChunksThenCollectGiveThePlainSweepsTable) {
+  const auto g = grid(kGrid).string();
+  auto r = cli(dir_, fmt::format("sweep {} --grid {} --out {}/plain --quiet", config_.string(), g, dir_.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = cli(dir_, fmt::format("sweep {} --grid {} --out {}/chunked --chunk 1/3", config_.string(), g, dir_.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Tasks 0 and 3 of 4 are chunk 1's; the other two are left.
+  EXPECT_THAT(r.out, HasSubstr("sweep: 4 task(s): 2 run, 0 resumed, 0 failed"));
+  EXPECT_THAT(r.out, HasSubstr("chunk 1 of 3: 2 task(s) left to the other chunks"));
+  EXPECT_FALSE(fs::exists(dir_ / "chunked" / "sweep.parquet"));  // tables are --collect's
+  EXPECT_TRUE(fs::exists(dir_ / "chunked" / "chunks" / "1-of-3.json"));
+
+  r = cli(dir_, fmt::format("sweep --collect {}/chunked", dir_.string()));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("2 of 4 task(s) have no summary in"));
+  EXPECT_THAT(r.err, HasSubstr("(strategy.entry=0.55, strategy.size_pct=0.25)"));  // task 1, chunk 2's
+  EXPECT_EQ(column(dir_ / "chunked" / "sweep.parquet", "strategy.size_pct"), (std::vector<std::string>{"0.1", "0.25"}));
+
+  for (const char* k : {"3/3", "2/3"}) {
+    r = cli(dir_, fmt::format("sweep {} --grid {} --out {}/chunked --chunk {} --quiet", config_.string(), g,
+                              dir_.string(), k));
+    ASSERT_EQ(r.code, 0) << k << r.err;
+  }
+  r = cli(dir_, fmt::format("sweep --collect {}/chunked", dir_.string()));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("collect: 4 of 4 task(s) finished"));
+  EXPECT_EQ(slurp(dir_ / "chunked" / "sweep.csv"), slurp(dir_ / "plain" / "sweep.csv"));
+
+  r = cli(dir_, fmt::format("sweep {} --grid {} --out {}/x --chunk 4/3", config_.string(), g, dir_.string()));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--chunk 4/3: k must be between 1 and K"));
+  r = cli(dir_, fmt::format("sweep --collect {}", dir_.string()));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no sweep-plan.json there: not a sweep folder"));
+}
+
 }  // namespace
 }  // namespace ml4t::backtest

@@ -51,6 +51,36 @@ TEST(WalkForward, AStepShorterThanTheTestWindowOverlapsTests) {
             (std::vector<std::string>{"[0,6) [6,10)", "[2,8) [8,12)"}));
 }
 
+// Daily bars for every day of 2024 (bar i is day i of the year): month starts are bars
+// 0 31 60 91 121 152 182 213 244 274 305 335, and 2025-01-01 would be bar 366.
+// train=3M,test=1M (step 1M): fold k trains on months k..k+2 and tests on month k+3; the
+// last test month is December (its end, 2025-01-01, is within one bar spacing of the
+// last bar), so 9 folds.
+TEST(WalkForward, DurationFoldsByHand) {
+  std::vector<Timestamp> bars;
+  const int64_t day = 86'400'000'000'000LL;
+  for (int d = 0; d < 366; ++d) bars.push_back(Timestamp::from_nanos(Timestamp::from_civil(2024, 1, 1).nanos() + d * day));
+  const std::vector<size_t> m = {0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335, 366};
+  std::vector<std::string> expected;
+  for (size_t k = 0; k + 4 < m.size(); ++k) {
+    expected.push_back(fmt::format("[{},{}) [{},{})", m[k], m[k + 3], m[k + 3], m[k + 4]));
+  }
+  EXPECT_EQ(folds_text(make_folds(bars, parse_walk_forward("train=3M,test=1M"))), expected);
+  // Anchored, a 5-day gap, 2-month steps: train [Jan 1, Apr 1 + 2k months), test from 5
+  // days after the train end for one month.
+  EXPECT_EQ(folds_text(make_folds(bars, parse_walk_forward("train=3M,test=1M,step=2M,gap=5D,anchored"))),
+            (std::vector<std::string>{"[0,91) [96,126)", "[0,152) [157,187)", "[0,213) [218,249)",
+                                      "[0,274) [279,310)"}));
+  // A gap in bars with durations: 2 bars skipped, the test month counted from there.
+  EXPECT_EQ(folds_text(make_folds(bars, parse_walk_forward("train=10M,test=1M,gap=2"))),
+            (std::vector<std::string>{"[0,305) [307,337)"}));
+  // Calendar months clamp the day: Jan 31 + 1M is Feb 29 (2024), + 1Y of Feb 29 is Feb 28.
+  EXPECT_EQ((CalendarLength{1, 'M'}).after(Timestamp::from_civil(2024, 1, 31, 9, 30)), Timestamp::from_civil(2024, 2, 29, 9, 30));
+  EXPECT_EQ((CalendarLength{1, 'Y'}).after(Timestamp::from_civil(2024, 2, 29)), Timestamp::from_civil(2025, 2, 28));
+  EXPECT_EQ((CalendarLength{2, 'W'}).after(Timestamp::from_civil(2024, 1, 1)), Timestamp::from_civil(2024, 1, 15));
+  EXPECT_EQ((CalendarLength{6, 'h'}).after(Timestamp::from_civil(2024, 1, 1, 20)), Timestamp::from_civil(2024, 1, 2, 2));
+}
+
 TEST(WalkForward, BadSpecsAreRefusedWithTheFix) {
   auto message = [](const std::string& text) {
     try {
@@ -61,7 +91,9 @@ TEST(WalkForward, BadSpecsAreRefusedWithTheFix) {
     return std::string("no error");
   };
   EXPECT_THAT(message("train=252"), HasSubstr("train and test must both be given and positive"));
-  EXPECT_THAT(message("train=12M,test=3M"), HasSubstr("train=12M is not a whole number of bars"));
+  EXPECT_THAT(message("train=12m,test=3M"), HasSubstr("(M is months; minutes are not a unit: give bars)"));
+  EXPECT_THAT(message("train=12M,test=63"), HasSubstr("train, test and step are all bars or all durations"));
+  EXPECT_THAT(message("train=12M,test=0M"), HasSubstr("durations must be positive"));
   EXPECT_THAT(message("train=5,test=2,purge=1"), HasSubstr("unknown part \"purge=1\""));
   try {
     make_folds(10, parse_walk_forward("train=8,test=4"));

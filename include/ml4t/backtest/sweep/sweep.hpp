@@ -1,5 +1,5 @@
-// Parameter sweeps: one config, many parameter sets, one backtest per set on a pool of
-// threads. Every task is the same run_backtest a single `ml4t-backtest run CONFIG --set
+// Parameter sweeps: one config, many parameter sets, one backtest per set; the sets
+// that read the same data share one pass over it (one read feeding many engines). Every task is the same run_backtest a single `ml4t-backtest run CONFIG --set
 // key=value ...` does, so its final equity and metrics are bit-identical to that run.
 //
 // Output folder:
@@ -72,6 +72,15 @@ struct SweepOptions {
   /// see reads_same_data); 0 = as many as spreads the tasks evenly over the workers,
   /// up to 32. 1 = every task reads the data itself.
   int engines_per_pass = 0;
+  /// Run only chunk `chunk` of `chunks` (1-based): the tasks whose plan index i has
+  /// i % chunks == chunk - 1, for Slurm job arrays or GNU parallel, all into one `out`.
+  /// A chunk keeps the tasks finished in `out` (as with resume), writes
+  /// out/chunks/K-of-N.json (chunk K of N) instead of the manifest, and no tables.
+  int chunk = 0;
+  int chunks = 0;  //!< 0 = the whole sweep
+  /// Run nothing: gather the finished tasks in `out` into the tables and the manifest
+  /// (the tasks still missing stay "pending").
+  bool collect = false;
   bool resume = false;        //!< keep finished tasks of an earlier run in `out`
   bool overwrite = false;     //!< delete an earlier sweep's files in `out` first
   bool keep_results = false;  //!< write every task's result files, not only summary.json
@@ -92,6 +101,8 @@ struct SweepSummary {
   size_t resumed = 0;      //!< tasks kept from an earlier run
   size_t failed = 0;       //!< tasks that threw
   size_t interrupted = 0;  //!< tasks stopped or not started by cancellation
+  size_t data_passes = 0;  //!< reads of the data (each feeding the engines of one pass)
+  size_t pending = 0;      //!< tasks not run (another chunk's, or missing at --collect)
   std::vector<std::filesystem::path> tables;  //!< sweep.parquet, sweep.csv
   double seconds = 0;  //!< wall time of the whole sweep
 };
@@ -104,6 +115,11 @@ void check_sweep_output(const SweepOptions& options);
 /// and the manifest. A failed task does not stop the others (see SweepSummary::failed);
 /// a cancelled sweep writes what finished and throws Interrupted.
 SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options);
+
+/// The plan of the sweep in `out` again (for --collect), from the out/sweep-plan.json
+/// every sweep writes: the same config, overrides and parameter sets, planned and
+/// checked as they were (the data files must still be there).
+SweepPlan plan_sweep_again(const std::filesystem::path& out);
 
 /// Run one task on the calling thread into options.out/tasks/<id>/ (summary.json, and
 /// the result files with keep_results): what each worker thread of run_sweep does, and
@@ -132,6 +148,16 @@ struct SweepTable {
 
 /// The sweep table of the plan's finished tasks in `dir`, read from their summaries.
 SweepTable read_sweep_table(const SweepPlan& plan, const std::filesystem::path& dir);
+
+/// sweep.html: `tasks` as a sortable table and a heatmap of a chosen metric over two of
+/// its `swept_keys` (the columns after task_id), plus `folds` after a walk-forward (or
+/// nullptr). Self-contained: the page loads nothing else.
+std::string render_sweep_html(const SweepTable& tasks, size_t swept_keys, const SweepTable* folds,
+                              const std::string& title);
+
+/// Write `dir`/sweep.html (staged, then renamed) with render_sweep_html.
+std::filesystem::path write_sweep_html(const std::filesystem::path& dir, const SweepTable& tasks, size_t swept_keys,
+                                       const SweepTable* folds, const std::string& title);
 
 /// The summary columns of sweep.parquet after the swept keys, in order.
 const std::vector<std::string>& sweep_metric_columns();

@@ -21,7 +21,18 @@
 
 namespace ml4t::backtest {
 
-/// Window sizes in bars (timestamps of the price data).
+/// A calendar length: `count` hours (h), days (D), weeks (W), months (M) or years (Y).
+/// Months and years are calendar ones (2024-01-31 + 1M = 2024-02-29, clamped).
+struct CalendarLength {
+  int64_t count = 0;  //!< how many units
+  char unit = 'D';    //!< 'h', 'D', 'W', 'M' or 'Y'
+  /// `from` moved forward by `times` lengths.
+  Timestamp after(Timestamp from, int64_t times = 1) const;
+};
+
+/// Window sizes in bars (timestamps of the price data), or in calendar time: train,
+/// test and step are all bars or all durations (`train=12M,test=3M`); the gap may be
+/// either.
 struct WalkForwardSpec {
   size_t train = 0;  //!< bars in a train window (the first, when anchored)
   size_t test = 0;   //!< bars in a test window
@@ -29,6 +40,12 @@ struct WalkForwardSpec {
   /// Bars skipped between train and test (purge/embargo, see docs/sweeps.md).
   size_t gap = 0;
   bool anchored = false;  //!< train windows all start at bar 0
+  /// Durations instead of bar counts (then train/test/step above are unused): windows
+  /// are [start, start + length) in time from the first bar, start moving by `step_time`.
+  std::optional<CalendarLength> train_time;
+  std::optional<CalendarLength> test_time;  //!< the test window as a duration
+  std::optional<CalendarLength> step_time;  //!< how far each fold moves (default test_time)
+  std::optional<CalendarLength> gap_time;  //!< the gap as a duration (else `gap` bars)
 };
 
 /// Parse "train=252,test=63[,step=63][,gap=5][,anchored]". Throws ConfigError.
@@ -44,6 +61,13 @@ struct Fold {
 
 /// The folds of `bars` bars. Throws ConfigError when not even one fits.
 std::vector<Fold> make_folds(size_t bars, const WalkForwardSpec& spec);
+
+/// The folds over these bar times: by bar counts as above, or, with durations, each
+/// window holding the bars with start <= t < end. A fold is kept when both its windows
+/// hold bars and the data reaches the end of its test window (a bar at or after it, or
+/// the last bar within the longest spacing between two bars of the data: a weekend or
+/// holiday before the end does not drop it). Throws ConfigError when no fold fits.
+std::vector<Fold> make_folds(const std::vector<Timestamp>& bars, const WalkForwardSpec& spec);
 
 /// Which metric picks a fold's parameters: "sharpe" or "sharpe:max" maximizes,
 /// "turnover:min" minimizes. Any of sweep_metric_columns().
