@@ -207,14 +207,14 @@ def test_results_files_and_report(tmp_path, prices_path):
     results = bt.BacktestEngine(data_feed=feed_of(prices_path), strategy=BuyOnce()).run()
     written = results.to_parquet(tmp_path / "out")
     names = sorted(p.name for p in written)
-    assert names == ["equity.parquet", "fills.parquet", "orders.parquet", "summary.json", "trades.parquet"]
+    assert names == ["cashflows.parquet", "equity.parquet", "fills.parquet", "orders.parquet", "summary.json", "trades.parquet"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["metrics"]["num_trades"] == results.metrics["num_trades"]
     with pytest.raises(bt.OutputError, match="overwrite"):
         results.to_parquet(tmp_path / "out")
     assert isinstance(bt.OutputError("x"), OSError)
     written = results.to_parquet(tmp_path / "out", overwrite=True, csv=True)
-    assert len(written) == 9
+    assert len(written) == 11  # summary + 5 tables x 2 formats
     report = results.report(tmp_path / "report.html")
     assert report.read_text().lstrip().lower().startswith("<!doctype html")
     # The files hold what the DataFrames hold: CSV read back with pandas, Parquet row

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/account.hpp"
 #include "engine/costs.hpp"
 #include "engine/fill_rules.hpp"
 
@@ -18,6 +19,7 @@ Broker::Broker(const BrokerParts& parts)
       journal_(parts.journal),
       recorder_(parts.recorder),
       strategy_(parts.strategy),
+      account_(parts.account),
       entry_limits_(parts.config.risk_rules, parts.schema),
       checksubmit_(parts.config.execution.profile == ExecutionProfile::kBacktrader &&
                    parts.config.execution.backtrader.checksubmit) {
@@ -31,6 +33,7 @@ void Broker::ensure_assets() {
   portfolio_.resize(n);
   journal_.resize(n);
   market_.resize(n);
+  account_.resize(n);
 }
 
 double Broker::round_quantity(double quantity) const {
@@ -126,6 +129,10 @@ uint64_t Broker::submit(const OrderRequest& request) {
   }
   if (added > 0 && entry_limits_.active()) {
     std::string why = entry_limits_.check({asset, projected, after, added, ref}, portfolio_, book_, market_, symbols_);
+    if (!why.empty()) return reject(id, std::move(why));
+  }
+  if (added > 0) {
+    std::string why = account_.entry_rejection(asset, after, market_.now());
     if (!why.empty()) return reject(id, std::move(why));
   }
 
@@ -341,9 +348,9 @@ void Broker::try_fill(Order& o, bool at_close) {
   if (short_of_cash) {
     close_order(o, OrderStatus::kRejected,
                 fmt::format("insufficient buying power at {}: {} {} {} at {:.4f} needs {:.2f} but {:.2f} is "
-                            "available; size orders below the free equity (equity minus gross exposure)",
+                            "available; size orders below the free equity ({})",
                             market_.now().to_string(), buy ? "buying" : "selling", qty_abs, name(o.asset), price, need,
-                            available));
+                            available, portfolio_.buying_power_rule()));
     return;
   }
   if (participation > 0 && std::isfinite(volume)) b.volume_used += qty_abs;

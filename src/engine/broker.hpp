@@ -22,6 +22,8 @@
 
 namespace ml4t::backtest::detail {
 
+class Account;
+
 /// The parts of a run a broker works on; they outlive it.
 struct BrokerParts {
   const EngineConfig& config;
@@ -32,6 +34,7 @@ struct BrokerParts {
   TradeJournal& journal;
   RunRecorder& recorder;
   Strategy& strategy;  //!< told about each fill (on_fill)
+  Account& account;    //!< margin calls and hard-to-borrow checks on new exposure
 };
 
 class Broker {
@@ -52,6 +55,8 @@ class Broker {
   /// The symbol a strategy asked for that the feed does not know (named when its order is rejected).
   void note_unknown_symbol(std::string_view symbol) { unknown_symbol_ = symbol; }
   int open_orders(AssetId asset) const { return asset < book_.size() ? book_[asset].open_orders : 0; }
+  /// Signed quantity the open orders of `asset` will still trade.
+  double pending_quantity(AssetId asset) const { return asset < book_.size() ? book_[asset].pending_qty : 0.0; }
   /// Round a quantity toward zero to whole shares unless fractional shares are on.
   double round_quantity(double quantity) const;
 
@@ -95,6 +100,7 @@ class Broker {
   TradeJournal& journal_;
   RunRecorder& recorder_;
   Strategy& strategy_;
+  Account& account_;
   EntryLimits entry_limits_;
   std::vector<AssetOrders> book_;
   std::vector<Order> pending_;

@@ -13,6 +13,33 @@
 
 namespace ml4t::backtest::detail {
 
+void validate_account(const AccountConfig& a, const FinancingConfig& f) {
+  auto fail = [](const std::string& path, double value, std::string_view rule) {
+    throw ConfigError(fmt::format("{}: {} is out of range; {}", path, value, rule));
+  };
+  if (!(a.leverage >= 0 && a.leverage <= 100)) {
+    fail("account.leverage", a.leverage, "use a ratio of gross exposure to equity in (0, 100], e.g. 2 (0 = default)");
+  }
+  if (!(a.initial_margin >= 0 && a.initial_margin <= 1)) {
+    fail("account.initial_margin", a.initial_margin, "use a fraction in (0, 1], e.g. 0.5 (Reg-T; 0 = default)");
+  }
+  if (!(a.maintenance_margin >= 0 && a.maintenance_margin <= 1)) {
+    fail("account.maintenance_margin", a.maintenance_margin, "use a fraction in [0, 1], e.g. 0.25");
+  }
+  if (a.type == AccountType::kMargin && a.maintenance_margin > initial_margin_rate(a)) {
+    throw ConfigError(fmt::format(
+        "account.maintenance_margin: {} is above the initial margin {} (account.initial_margin / 1 / leverage); a "
+        "position opened at the limit would be in a margin call at once; use maintenance_margin <= initial margin",
+        a.maintenance_margin, initial_margin_rate(a)));
+  }
+  for (const auto& [path, v] : {std::pair{"financing.borrow_rate", f.borrow_rate},
+                                std::pair{"financing.hard_to_borrow_rate", f.hard_to_borrow_rate},
+                                std::pair{"financing.margin_interest_rate", f.margin_interest_rate},
+                                std::pair{"financing.credit_interest_rate", f.credit_interest_rate}}) {
+    if (!(v >= 0 && v <= 10)) fail(path, v, "use an annual rate in [0, 10] (0.05 = 5% a year)");
+  }
+}
+
 void validate_engine_config(const EngineConfig& config) {
   const ExecutionConfig& e = config.execution;
   const RiskRules& r = config.risk_rules;
@@ -64,6 +91,7 @@ void validate_engine_config(const EngineConfig& config) {
   fraction("risk_rules.trailing_stop", r.trailing_stop, true);
   fraction("risk_rules.max_gross_exposure", r.max_gross_exposure, false);
   if (r.max_positions < 0) fail("risk_rules.max_positions", r.max_positions, "use a count >= 0 (0 = off)");
+  validate_account(config.account, config.financing);
   if (r.min_vix && r.max_vix && *r.min_vix > *r.max_vix) {
     throw ConfigError(fmt::format("risk_rules.max_vix: {} is below risk_rules.min_vix {}; make max_vix >= min_vix",
                                   *r.max_vix, *r.min_vix));

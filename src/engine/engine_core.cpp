@@ -28,7 +28,9 @@ EngineCore::EngineCore(DataFeed& feed, Strategy& strategy, EngineConfig config)
       strategy_(strategy),
       config_(validated(std::move(config))),
       journal_(recorder_),
-      broker_(BrokerParts{config_, feed.schema(), feed.symbols(), market_, portfolio_, journal_, recorder_, strategy}) {
+      account_(config_, portfolio_, recorder_, feed.symbols()),
+      broker_(BrokerParts{config_, feed.schema(), feed.symbols(), market_, portfolio_, journal_, recorder_, strategy,
+                          account_}) {
 }
 
 EngineCore::~EngineCore() {
@@ -110,6 +112,8 @@ Results EngineCore::end() {
 
 void EngineCore::process_group(const TimestampGroup& group) {
   market_.begin_group(group);
+  // Financing of the balances held since the last session's close.
+  if (account_.accrues()) account_.begin_group(market_.now(), utc_day(market_.now()));
   broker_.ensure_assets();
   const Batch& batch = group.batch();
   const auto asset = batch.asset();
@@ -136,6 +140,8 @@ void EngineCore::process_group(const TimestampGroup& group) {
   for (uint32_t row = group.row_begin(); row < group.row_end(); ++row) {
     portfolio_.set_mark(asset[row], close[row], volume[row]);
   }
+  // A margin call at these marks: liquidation at the close, or no new exposure.
+  account_.check_margin(broker_, market_);
   // 4. The strategy sees the bars and queues orders.
   for (uint32_t row = group.row_begin(); row < group.row_end(); ++row) {
     const MarketEvent event(batch, row, group.group());

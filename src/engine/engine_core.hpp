@@ -17,6 +17,7 @@
 #include <span>
 #include <string_view>
 
+#include "engine/account.hpp"
 #include "engine/broker.hpp"
 #include "engine/market.hpp"
 #include "engine/order_book.hpp"
@@ -30,6 +31,15 @@
 #include "ml4t/backtest/engine/strategy.hpp"
 
 namespace ml4t::backtest::detail {
+
+/// One asset's orders in a rebalance (engine/rebalance.cpp).
+struct RebalanceLeg {
+  AssetId asset;
+  double price;   //!< the last close
+  double reduce;  //!< signed quantity toward flat
+  double add;     //!< signed quantity that adds exposure
+  double after;   //!< position + open orders once the reducing leg is done
+};
 
 class EngineCore {
  public:
@@ -55,6 +65,8 @@ class EngineCore {
   uint64_t order_target_quantity(AssetId asset, double target) { return broker_.order_target_quantity(asset, target); }
   void note_unknown_symbol(std::string_view symbol) { broker_.note_unknown_symbol(symbol); }
   uint64_t close_position(AssetId asset) { return broker_.close_position(asset); }
+  /// Strategy::rebalance (engine/rebalance.cpp).
+  int rebalance(std::span<const TargetWeight> targets);
   bool cancel(uint64_t order_id) { return broker_.cancel(order_id); }
   int cancel_all(AssetId asset) { return broker_.cancel_all(asset); }
   double position(AssetId asset) const { return portfolio_.quantity(asset); }
@@ -76,6 +88,8 @@ class EngineCore {
   void apply_position_rules();
   void close_all_at_end();
   void record_equity();
+  /// Commission and slippage of a rebalance's orders at the last closes.
+  double estimated_costs(std::span<const RebalanceLeg> legs) const;
 
   DataFeed& feed_;
   Strategy& strategy_;
@@ -92,6 +106,7 @@ class EngineCore {
   RunRecorder recorder_;
   Portfolio portfolio_;
   TradeJournal journal_;
+  Account account_;
   Broker broker_;
 };
 

@@ -56,10 +56,21 @@ PositionInfo Portfolio::position_info(AssetId asset) const {
   return info;
 }
 
-// Buying power is free equity: cash minus twice the short exposure (the short proceeds
-// sit in cash and the shorted value must be covered), with long positions paid in full
-// — i.e. equity - gross exposure, no leverage. Only fills that add exposure are checked;
-// reducing a position is always allowed.
+double Portfolio::short_exposure() const {
+  double value = 0;
+  for (AssetId a : open_positions_) {
+    const Position& p = positions_[a];
+    if (p.qty < 0) value += -p.qty * p.last_close;
+  }
+  return value;
+}
+
+// Buying power is free equity after the fill. Cash account: cash minus twice the short
+// exposure (the short proceeds sit in cash and the shorted value must be covered), with
+// long positions paid in full — i.e. equity - gross exposure, no leverage. Margin
+// account: equity - initial_rate x gross exposure, so positions may be bought on credit
+// (cash below 0) up to 1 / initial_rate times equity. Only fills that add exposure are
+// checked; reducing a position is always allowed.
 bool Portfolio::has_buying_power(AssetId asset, double signed_qty, double price, double commission, double* need,
                                  double* available) const {
   const Position& p = positions_[asset];
@@ -67,15 +78,30 @@ bool Portfolio::has_buying_power(AssetId asset, double signed_qty, double price,
   const double new_qty = pos + signed_qty;
   const double added = std::max(0.0, std::abs(new_qty) - std::abs(pos));
   if (added <= 0) return true;
+  const double cash_after = cash_ - signed_qty * price - commission;
+  const double own_mark = std::isnan(p.last_close) ? price : p.last_close;
+  if (margin_) {
+    double value = 0, gross = 0;  // other assets, at their marks
+    for (AssetId a : open_positions_) {
+      if (a == asset) continue;
+      const Position& o = positions_[a];
+      value += o.qty * o.last_close;
+      gross += std::abs(o.qty * o.last_close);
+    }
+    const double free_after =
+        cash_after + value + new_qty * price - initial_rate_ * (gross + std::abs(new_qty) * price);
+    *need = initial_rate_ * added * price + commission;
+    *available = cash_ + value + pos * own_mark - initial_rate_ * (gross + std::abs(pos) * own_mark);
+    return free_after >= 0;
+  }
   double short_value = 0;  // other assets, at their marks
   for (AssetId a : open_positions_) {
     if (a == asset) continue;
     const Position& o = positions_[a];
     if (o.qty < 0) short_value += -o.qty * o.last_close;
   }
-  const double cash_after = cash_ - signed_qty * price - commission;
   const double own_short_after = new_qty < 0 ? -new_qty * price : 0.0;
-  const double own_short_before = pos < 0 ? -pos * (std::isnan(p.last_close) ? price : p.last_close) : 0.0;
+  const double own_short_before = pos < 0 ? -pos * own_mark : 0.0;
   const double free_after = cash_after - 2 * (short_value + own_short_after);
   *need = added * price + commission;
   *available = cash_ - 2 * (short_value + own_short_before);

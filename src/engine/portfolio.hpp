@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/common.hpp"
@@ -46,6 +47,18 @@ class Portfolio {
     if (assets > positions_.size()) positions_.resize(assets);
   }
   size_t size() const { return positions_.size(); }
+  /// The account's margin rule: `margin` false = cash account (free equity = equity -
+  /// gross); true = equity must cover `initial_rate` x gross when exposure is added.
+  void set_margin(bool margin, double initial_rate) {
+    margin_ = margin;
+    initial_rate_ = initial_rate;
+  }
+  bool margin() const { return margin_; }
+  /// How free equity is defined, for rejection messages.
+  std::string buying_power_rule() const {
+    if (!margin_) return "equity minus gross exposure";
+    return fmt::format("equity minus {:g} x gross exposure", initial_rate_);
+  }
 
   const Position& position(AssetId asset) const { return positions_[asset]; }
   /// Signed quantity held (0 for an asset the book has not seen).
@@ -69,6 +82,20 @@ class Portfolio {
   /// The last equity point is being replaced: the peak goes back to the one before it.
   void restore_previous_peak() { peak_equity_ = previous_peak_; }
 
+  /// Sum of |position value| at the marks.
+  double gross_exposure() const {
+    double value = 0, gross = 0;
+    mark(&value, &gross);
+    return gross;
+  }
+  /// Market value of the short positions at the marks (>= 0).
+  double short_exposure() const;
+  /// Cash in or out that belongs to no fill (financing, dividends); `amount` > 0 credits.
+  void add_cash(double amount) {
+    cash_ += amount;
+    equity_valid_ = false;
+  }
+
   /// Whether a fill of `signed_qty` at `price` (and `commission`) keeps free equity >= 0;
   /// `need` and `available` are for the rejection message.
   bool has_buying_power(AssetId asset, double signed_qty, double price, double commission, double* need,
@@ -82,6 +109,8 @@ class Portfolio {
   std::vector<Position> positions_;
   std::vector<AssetId> open_positions_;
   double cash_ = 0;
+  bool margin_ = false;
+  double initial_rate_ = 1.0;
   // equity() memo: valid until cash, a position or a mark changes.
   mutable double equity_cached_ = 0;
   mutable bool equity_valid_ = false;

@@ -41,6 +41,13 @@ class RunRecorder {
       results_.trades.push_back(trade);
     }
   }
+  void record_cashflow(const CashFlow& flow) {
+    if (sink_ != nullptr) {
+      sink_->cashflow(flow);
+    } else {
+      results_.cashflows.push_back(flow);
+    }
+  }
   void record_equity(const EquityPoint& point) {
     if (sink_ != nullptr && !results_.equity_curve.empty()) {
       sink_->equity(results_.equity_curve.back());

@@ -1,6 +1,7 @@
 #include "ml4t/backtest/engine/strategy.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "engine/engine_core.hpp"
 #include "ml4t/backtest/core/error.hpp"
@@ -51,6 +52,15 @@ uint64_t Strategy::order_target_percent(AssetId asset, double pct) {
 
 uint64_t Strategy::order_target_quantity(AssetId asset, double quantity) {
   return core().order_target_quantity(asset, quantity);
+}
+
+int Strategy::rebalance(std::span<const TargetWeight> targets) { return core().rebalance(targets); }
+
+int Strategy::rebalance(std::span<const std::pair<std::string, double>> targets) {
+  std::vector<TargetWeight> ids;
+  ids.reserve(targets.size());
+  for (const auto& [symbol, weight] : targets) ids.push_back({id_or_unknown(symbol), weight});
+  return core().rebalance(ids);
 }
 
 uint64_t Strategy::close_position(AssetId asset) { return core().close_position(asset); }

@@ -1,3 +1,4 @@
+#include "ml4t/backtest/engine/cashflows.hpp"
 #include "ml4t/backtest/engine/orders.hpp"
 #include "ml4t/backtest/engine/trades.hpp"
 
@@ -17,6 +18,24 @@ std::string_view to_string(ExitReason reason) {
       return "trailing_stop";
     case ExitReason::kEndOfData:
       return "end_of_data";
+    case ExitReason::kMarginCall:
+      return "margin_call";
+    case ExitReason::kDelisted:
+      return "delisted";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(CashFlowType type) {
+  switch (type) {
+    case CashFlowType::kBorrowFee:
+      return "borrow_fee";
+    case CashFlowType::kMarginInterest:
+      return "margin_interest";
+    case CashFlowType::kCreditInterest:
+      return "credit_interest";
+    case CashFlowType::kDividend:
+      return "dividend";
   }
   return "unknown";
 }

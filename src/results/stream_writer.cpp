@@ -1,4 +1,4 @@
-// ResultStreamWriter: the four result tables as TableStreams (one writer thread per
+// ResultStreamWriter: the five result tables as TableStreams (one writer thread per
 // table and format), the metrics and report gathered row by row, and the staging
 // folder of an OutputClaim moved into place at the end.
 #include "ml4t/backtest/results/stream_writer.hpp"
@@ -136,6 +136,26 @@ TableLayout<OrderRecord> orders_layout() {
           }};
 }
 
+TableLayout<CashFlow> cashflows_layout() {
+  return {"cashflows",
+          {{"timestamp", CellKind::kTimestamp},
+           {"asset", CellKind::kText},
+           {"type", CellKind::kText},
+           {"amount", CellKind::kDouble},
+           {"balance", CellKind::kDouble},
+           {"rate", CellKind::kDouble},
+           {"days", CellKind::kInt}},
+          [](Cells& c, const CashFlow& f, const SharedNames& names, size_t known, std::string& scratch) {
+            c.time(f.timestamp)
+                .text(names.name(f.asset, known, scratch))
+                .text(to_string(f.type))
+                .num(f.amount)
+                .num(f.balance)
+                .num(f.rate)
+                .integer(f.days);
+          }};
+}
+
 void write_text_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw OutputError(fmt::format("cannot create {}: check that the folder is writable", path.string()));
@@ -166,7 +186,9 @@ struct ResultStreamWriter::Impl {
                s.queue_depth),
         fills(db, fills_layout(), files_of("fills", claim.staging(), o), names, counters, s.batch_rows, s.queue_depth),
         orders(db, orders_layout(), files_of("orders", claim.staging(), o), names, counters, s.batch_rows,
-               s.queue_depth) {
+               s.queue_depth),
+        cashflows(db, cashflows_layout(), files_of("cashflows", claim.staging(), o), names, counters, s.batch_rows,
+                  s.queue_depth) {
     claim.set_remove_created_folder(s.remove_created_dir);
   }
 
@@ -201,6 +223,7 @@ struct ResultStreamWriter::Impl {
   detail::TableStream<Trade> trades;
   detail::TableStream<Fill> fills;
   detail::TableStream<OrderRecord> orders;
+  detail::TableStream<CashFlow> cashflows;
 };
 
 ResultStreamWriter::ResultStreamWriter(const fs::path& dir, const WriteOptions& options, StreamOptions stream) {
@@ -239,6 +262,11 @@ void ResultStreamWriter::trade(const Trade& trade) {
 void ResultStreamWriter::order(const OrderRecord& order) {
   impl_->see(order.asset);
   impl_->push(impl_->orders, order);
+}
+
+void ResultStreamWriter::cashflow(const CashFlow& flow) {
+  impl_->see(flow.asset);
+  impl_->push(impl_->cashflows, flow);
 }
 
 Metrics ResultStreamWriter::metrics() const { return impl_->metrics.metrics(); }
@@ -286,6 +314,7 @@ std::vector<fs::path> ResultStreamWriter::finish(const Results& results, const R
     s.trades.finish();
     s.fills.finish();
     s.orders.finish();
+    s.cashflows.finish();
     write_text_file(staging / "summary.json", summary_json(results, info));
     if (s.options.report) write_text_file(staging / "report.html", render_report_html(results, s.report, info));
   } catch (const Error& e) {

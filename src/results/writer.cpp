@@ -243,7 +243,8 @@ std::string summary_json(const Results& results, const RunInfo& info) {
 const std::vector<std::string>& result_file_names() {
   static const std::vector<std::string> names = {"summary.json",   "report.html", "equity.parquet", "equity.csv",
                                                  "trades.parquet", "trades.csv",  "fills.parquet",  "fills.csv",
-                                                 "orders.parquet", "orders.csv"};
+                                                 "orders.parquet", "orders.csv",  "cashflows.parquet",
+                                                 "cashflows.csv"};
   return names;
 }
 
@@ -291,6 +292,7 @@ std::vector<fs::path> write_results(const Results& results, const fs::path& dir,
     for (const auto& t : results.trades) writer.trade(t);
     for (const auto& f : results.fills) writer.fill(f);
     for (const auto& o : results.orders) writer.order(o);
+    for (const auto& f : results.cashflows) writer.cashflow(f);
   } catch (const OutputError&) {
     throw;
   } catch (const Error& e) {

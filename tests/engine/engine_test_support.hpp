@@ -64,6 +64,7 @@ class Script : public Strategy {
   using Strategy::order_trailing_stop;
   using Strategy::position;
   using Strategy::position_info;
+  using Strategy::rebalance;
   using Strategy::sell_percent;
 
   std::vector<Fill> fills_seen;

@@ -105,7 +105,7 @@ StreamStats write_streamed(const BacktestConfig& config, const fs::path& out, si
 
 void expect_same_files(const fs::path& a, const fs::path& b, const std::string& except = "") {
   ASSERT_EQ(entries(a), entries(b));
-  EXPECT_EQ(entries(a).size(), 10u);  // summary, report, 4 tables x 2 formats
+  EXPECT_EQ(entries(a).size(), 12u);  // summary, report, 5 tables x 2 formats
   for (const auto& name : entries(a)) {
     if (name == except) continue;
     EXPECT_TRUE(slurp(a / name) == slurp(b / name)) << name << " differs";

@@ -136,13 +136,13 @@ TEST(WriteResults, WritesParquetCsvSummaryAndReport) {
   const auto files = write_results(sample_results(), dir, opt, sample_info());
   std::vector<std::string> names;
   for (const auto& f : files) names.push_back(f.filename().string());
-  EXPECT_EQ(names, (std::vector<std::string>{"equity.csv", "equity.parquet", "fills.csv", "fills.parquet", "orders.csv",
-                                             "orders.parquet", "report.html", "summary.json", "trades.csv",
-                                             "trades.parquet"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"cashflows.csv", "cashflows.parquet", "equity.csv", "equity.parquet",
+                                             "fills.csv", "fills.parquet", "orders.csv", "orders.parquet",
+                                             "report.html", "summary.json", "trades.csv", "trades.parquet"}));
   // Only the result files: the staging folder is gone.
   size_t entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++entries;
-  EXPECT_EQ(entries, 10u);
+  EXPECT_EQ(entries, 12u);
 
   // CSV: ISO-8601 UTC timestamps, NaN as empty, quotes escaped.
   // The drawdown is the shortest text that reads back to 1040/1050 - 1 exactly.

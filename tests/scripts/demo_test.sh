@@ -16,7 +16,7 @@ out="$(ML4T_CLI="$CLI" ML4T_DEMO_OUT="$WORK" "$SRC/scripts/demo" 2>&1)"
 rc=$?
 [[ $rc -eq 0 ]] || fail "scripts/demo exited $rc: $out"
 for expected in "generated 5000 bars: 20 assets x 250 timestamps" "backtest: 5000 events, 20 assets" \
-                "trades                             148" "report: $WORK/results/report.html"; do
+                "trades                             155" "report: $WORK/results/report.html"; do
   [[ "$out" == *"$expected"* ]] || fail "expected \"$expected\" in: $out"
 done
 for f in summary.json report.html equity.parquet equity.csv trades.parquet trades.csv fills.parquet fills.csv \

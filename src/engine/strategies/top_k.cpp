@@ -3,8 +3,8 @@
 // long — and, for side both, the bottom k short; side short holds only the bottom k
 // short. Each holding targets weight_per_asset of equity, or gross_exposure / k; for
 // side both the gross is split evenly across the two books (gross_exposure / (2k) per
-// asset). Positions that drop out are closed; held ones are resized to the target via
-// order_target_percent. Gates (min_confidence, context_filters) block only new entries.
+// asset). The book moves in one Strategy::rebalance: positions that drop out are closed,
+// held ones resized, sells before buys, additions scaled to the buying power. Gates (min_confidence, context_filters) block only new entries.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -41,28 +41,23 @@ class TopK final : public Strategy {
     std::sort(ranked_.begin(), ranked_.end(), [](const Ranked& a, const Ranked& b) {
       return a.score != b.score ? a.score > b.score : a.asset < b.asset;
     });
-    if (target_.size() < symbols().size()) target_.resize(symbols().size(), 0.0);
     const size_t n = ranked_.size();
     const size_t n_long = long_ ? std::min(k_, n) : 0;
     const size_t n_short = short_ ? std::min(k_, n - n_long) : 0;
 
-    // Exits first: holdings that are no longer selected (or flipped book).
-    held_.assign(open_positions().begin(), open_positions().end());
-    for (size_t i = 0; i < n_long; ++i) target_[ranked_[i].asset] = weight_;
-    for (size_t i = n - n_short; i < n; ++i) target_[ranked_[i].asset] = -weight_;
-    for (AssetId a : held_) {
-      if (target_[a] == 0 || (target_[a] > 0) != (position(a) > 0)) order_target_percent(a, 0.0);
-    }
+    // The whole book in one rebalance: unselected holdings close, sells go before buys
+    // and the result does not depend on the ranking's order. A new entry (or a flip to
+    // the other book) must pass the gates; a holding kept on its side is only resized.
     const bool context_ok = gates_.context_allows(batch, group.group());
-    auto place = [&](const Ranked& r, double w) {
+    targets_.clear();
+    auto want = [&](const Ranked& r, double w) {
       const double pos = position(r.asset);
       const bool held = pos != 0 && (pos > 0) == (w > 0);
-      if (held || (context_ok && gates_.confidence_allows(batch, r.row))) order_target_percent(r.asset, w);
+      if (held || (context_ok && gates_.confidence_allows(batch, r.row))) targets_.push_back({r.asset, w});
     };
-    for (size_t i = 0; i < n_long; ++i) place(ranked_[i], weight_);
-    for (size_t i = n - n_short; i < n; ++i) place(ranked_[i], -weight_);
-    for (size_t i = 0; i < n_long; ++i) target_[ranked_[i].asset] = 0;
-    for (size_t i = n - n_short; i < n; ++i) target_[ranked_[i].asset] = 0;
+    for (size_t i = 0; i < n_long; ++i) want(ranked_[i], weight_);
+    for (size_t i = n - n_short; i < n; ++i) want(ranked_[i], -weight_);
+    rebalance(targets_);
   }
 
  private:
@@ -78,9 +73,8 @@ class TopK final : public Strategy {
   uint64_t every_;
   double weight_ = 0;
   uint64_t bars_ = 0;
-  std::vector<Ranked> ranked_;  //!< reused each rebalance
-  std::vector<double> target_;  //!< per AssetId, non-zero only during a rebalance
-  std::vector<AssetId> held_;
+  std::vector<Ranked> ranked_;         //!< reused each rebalance
+  std::vector<TargetWeight> targets_;  //!< reused each rebalance
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ml4t/backtest/engine/account_config.hpp"
+
 namespace ml4t::backtest {
 
 /// When an order placed while the strategy sees bar t can first fill.
@@ -181,6 +183,10 @@ struct EngineConfig {
   ExecutionConfig execution;
   /// Position and entry limits.
   RiskRules risk_rules;
+  /// Cash or margin account, margin rates, margin-call policy.
+  AccountConfig account;
+  /// Borrow fees, margin and credit interest.
+  FinancingConfig financing;
 };
 
 enum class StrategySide { kLong, kShort, kBoth };

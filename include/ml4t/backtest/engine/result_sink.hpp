@@ -21,6 +21,8 @@ class ResultSink {
   virtual void trade(const Trade& trade) = 0;
   /// One order in its final state.
   virtual void order(const OrderRecord& order) = 0;
+  /// One cash flow (financing, dividends), in time order. Ignored unless overridden.
+  virtual void cashflow(const CashFlow& /*flow*/) {}
 };
 
 }  // namespace ml4t::backtest

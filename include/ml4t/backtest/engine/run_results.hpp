@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ml4t/backtest/core/timestamp.hpp"
+#include "ml4t/backtest/engine/cashflows.hpp"
 #include "ml4t/backtest/engine/fills.hpp"
 #include "ml4t/backtest/engine/orders.hpp"
 #include "ml4t/backtest/engine/trades.hpp"
@@ -71,6 +72,8 @@ struct Results {
   std::vector<Fill> fills;
   /// Every order with its final state.
   std::vector<OrderRecord> orders;
+  /// Financing accruals and corporate-action cash, in time order.
+  std::vector<CashFlow> cashflows;
   /// Summary metrics.
   Metrics metrics;
   /// Starting cash.

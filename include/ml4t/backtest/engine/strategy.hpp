@@ -10,7 +10,9 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "ml4t/backtest/core/market_event.hpp"
 #include "ml4t/backtest/engine/engine_config.hpp"
@@ -31,6 +33,12 @@ struct PositionInfo {
   double market_value = 0;       //!< quantity x last_price
   double unrealized_pnl = 0;     //!< (last_price - avg_cost) x quantity
   double realized_pnl = 0;       //!< realized P&L of the asset so far, net of commission
+};
+
+/// One asset's target in a rebalance: a signed fraction of equity (< 0 short).
+struct TargetWeight {
+  AssetId asset = kNoAsset;  //!< the asset
+  double weight = 0;         //!< fraction of equity; 0 closes the position
 };
 
 /// Base class of trading strategies. Override the hooks you need; all default to no-ops.
@@ -72,6 +80,13 @@ class Strategy {
   uint64_t order_target_percent(AssetId asset, double pct);
   /// Order the difference between `quantity` (signed) and position + open orders.
   uint64_t order_target_quantity(AssetId asset, double quantity);
+  /// Move the whole book to `targets` (weights of current equity at the last closes):
+  /// held assets not listed are closed; orders that reduce positions are placed before
+  /// those that add exposure, each group in AssetId order, and the additions are scaled
+  /// down together so the book fits the account's buying power — so the result does not
+  /// depend on the order of `targets`. Returns the number of orders placed. Throws Error
+  /// for an asset listed twice or a weight that is not a finite number.
+  int rebalance(std::span<const TargetWeight> targets);
   /// Cancel open orders for the asset and place a market order closing the position.
   uint64_t close_position(AssetId asset);
   /// Cancel an open order; false when it is unknown or no longer open.
@@ -112,6 +127,8 @@ class Strategy {
   /// order() by symbol; rejected when the feed has not seen the symbol yet.
   uint64_t order(std::string_view symbol, double quantity, OrderType type = OrderType::kMarket, double limit = kNoPrice,
                  double stop = kNoPrice, TimeInForce tif = TimeInForce::kGtc);
+  /// rebalance() with symbols; unknown symbols are rejected orders naming them.
+  int rebalance(std::span<const std::pair<std::string, double>> targets);
   /// order_target_percent() by symbol.
   uint64_t order_target_percent(std::string_view symbol, double pct);
   /// close_position() by symbol.

@@ -11,7 +11,7 @@ namespace ml4t::backtest {
 
 enum class TradeSide { kLong, kShort };
 
-enum class ExitReason { kSignal, kStopLoss, kTakeProfit, kTrailingStop, kEndOfData };
+enum class ExitReason { kSignal, kStopLoss, kTakeProfit, kTrailingStop, kEndOfData, kMarginCall, kDelisted };
 
 /// A round trip in one asset, from flat to flat (or still open at the end).
 struct Trade {

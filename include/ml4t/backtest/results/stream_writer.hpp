@@ -69,6 +69,7 @@ class ResultStreamWriter final : public ResultSink {
   void fill(const Fill& fill) override;
   void trade(const Trade& trade) override;
   void order(const OrderRecord& order) override;
+  void cashflow(const CashFlow& flow) override;
 
   /// Metrics of the rows so far.
   Metrics metrics() const;
